@@ -1,0 +1,244 @@
+"""Exceptions raised by the client.
+
+Hierarchy::
+
+    InfluencePlannerError
+    ├── ValidationError (also ValueError): bad arguments, found before sending
+    ├── ClientStateError (also RuntimeError): closed client or wrong event loop
+    ├── APIConnectionError: the request could not be sent or the answer was lost
+    │   └── APITimeoutError
+    ├── ResponseDecodeError: the body is not the documented JSON
+    └── APIStatusError: the server answered with an error status
+        ├── BadRequestError (400)
+        ├── AuthenticationError (401)
+        ├── PaymentRequiredError (402)
+        ├── PermissionDeniedError (403)
+        ├── NotFoundError (404)
+        ├── MethodNotAllowedError (405)
+        ├── NotAcceptableError (406)
+        ├── RateLimitError (429)
+        └── ServerError (5xx)
+
+No exception stores or prints credentials or the Authorization header.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+__all__ = [
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ClientStateError",
+    "InfluencePlannerError",
+    "MethodNotAllowedError",
+    "NotAcceptableError",
+    "NotFoundError",
+    "PaymentRequiredError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ResponseDecodeError",
+    "ServerError",
+    "ValidationError",
+    "status_error_class",
+]
+
+
+class InfluencePlannerError(Exception):
+    """Base class of every exception that the client raises on purpose."""
+
+
+class ValidationError(InfluencePlannerError, ValueError):
+    """An argument breaks a rule of the Partner API; no request was sent.
+
+    Attributes:
+        argument: Name of the offending argument, such as ``"limit"``.
+        value: The rejected value.
+        rule: The rule that the value breaks.
+    """
+
+    def __init__(self, argument: str, value: object, rule: str) -> None:
+        self.argument = argument
+        self.value = value
+        self.rule = rule
+        super().__init__(f"Invalid {argument}={value!r}: {rule}. No request was sent.")
+
+
+class ClientStateError(InfluencePlannerError, RuntimeError):
+    """The client cannot be used in its current state or on this event loop."""
+
+
+class APIConnectionError(InfluencePlannerError):
+    """The request failed on the network, before a complete response arrived.
+
+    Attributes:
+        method: HTTP method of the request.
+        url: URL of the request, without credentials.
+        request_sent: ``True`` when the request may have reached the server,
+            ``False`` when the connection never opened, so the server cannot
+            have processed it.
+    """
+
+    def __init__(
+        self, message: str, *, method: str, url: str, request_sent: bool
+    ) -> None:
+        self.method = method
+        self.url = url
+        self.request_sent = request_sent
+        super().__init__(message)
+
+
+class APITimeoutError(APIConnectionError):
+    """The connection or the response did not arrive within the timeout."""
+
+
+class ResponseDecodeError(InfluencePlannerError):
+    """The response body is not the JSON that the Partner API documents.
+
+    Attributes:
+        path: Path of the field that failed, such as ``$.results[3].followers``,
+            or ``$`` when the body as a whole is wrong.
+        status: HTTP status of the response.
+        method: HTTP method of the request.
+        url: URL of the request.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str = "$",
+        status: int | None = None,
+        method: str | None = None,
+        url: str | None = None,
+    ) -> None:
+        self.path = path
+        self.status = status
+        self.method = method
+        self.url = url
+        super().__init__(message)
+
+
+class APIStatusError(InfluencePlannerError):
+    """The server answered with an error status.
+
+    Attributes:
+        status: HTTP status code.
+        method: HTTP method of the request.
+        url: URL of the request, without credentials.
+        message: The server's ``message`` field, or a short excerpt of the body.
+        body: The decoded JSON body, or ``None`` when the body was not JSON.
+    """
+
+    def __init__(
+        self,
+        *,
+        status: int,
+        method: str,
+        url: str,
+        message: str,
+        body: Any = None,
+        hint: str = "",
+    ) -> None:
+        self.status = status
+        self.method = method
+        self.url = url
+        self.message = message
+        self.body = body
+        text = f"{method} {url} failed with HTTP {status}: {message}"
+        if hint:
+            text = f"{text}. {hint}"
+        super().__init__(text)
+
+
+class BadRequestError(APIStatusError):
+    """HTTP 400: the server rejected the request as invalid."""
+
+
+class AuthenticationError(APIStatusError):
+    """HTTP 401: the username or API key is wrong or missing."""
+
+
+class PaymentRequiredError(APIStatusError):
+    """HTTP 402: the account's subscription does not include this feature."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """HTTP 403: the account may not perform this request."""
+
+
+class NotFoundError(APIStatusError):
+    """HTTP 404: the path does not exist, often a wrong base URL."""
+
+
+class MethodNotAllowedError(APIStatusError):
+    """HTTP 405: the path does not accept this HTTP method."""
+
+
+class NotAcceptableError(APIStatusError):
+    """HTTP 406: the server cannot answer with JSON."""
+
+
+class RateLimitError(APIStatusError):
+    """HTTP 429, or a wait for budget that would pass the caller's deadline.
+
+    Attributes:
+        reset: When the server's window resets, if known.
+        retry_after: Seconds until a retry may succeed, if known.
+    """
+
+    def __init__(
+        self,
+        *,
+        status: int,
+        method: str,
+        url: str,
+        message: str,
+        body: Any = None,
+        hint: str = "",
+        reset: datetime | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        self.reset = reset
+        self.retry_after = retry_after
+        super().__init__(
+            status=status, method=method, url=url, message=message, body=body, hint=hint
+        )
+
+
+class ServerError(APIStatusError):
+    """HTTP 5xx: the service failed; the request may be retried later."""
+
+
+_STATUS_CLASSES: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    402: PaymentRequiredError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    405: MethodNotAllowedError,
+    406: NotAcceptableError,
+    429: RateLimitError,
+}
+
+_STATUS_HINTS: dict[int, str] = {
+    401: "Check the username and API key",
+    402: "The account's subscription plan does not include this feature",
+    404: "Check the base URL, which should end with /partner/v1",
+}
+
+
+def status_error_class(status: int) -> type[APIStatusError]:
+    """Return the exception class for an HTTP error status."""
+    if status >= 500:
+        return ServerError
+    return _STATUS_CLASSES.get(status, APIStatusError)
+
+
+def status_hint(status: int) -> str:
+    """Return advice for an HTTP error status, or an empty string."""
+    return _STATUS_HINTS.get(status, "")
