@@ -24,8 +24,10 @@ No exception stores or prints credentials or the Authorization header.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 __all__ = [
     "APIConnectionError",
@@ -46,6 +48,12 @@ __all__ = [
     "ValidationError",
     "status_error_class",
 ]
+
+
+UNKNOWN_OUTCOME_HINT = (
+    "The request reached the server, so the schedule may or may not exist; "
+    "check the schedule calendar before sending it again"
+)
 
 
 class InfluencePlannerError(Exception):
@@ -81,6 +89,8 @@ class APIConnectionError(InfluencePlannerError):
         request_sent: ``True`` when the request may have reached the server,
             ``False`` when the connection never opened, so the server cannot
             have processed it.
+        outcome_unknown: ``True`` for a non-idempotent request (creating a
+            schedule) that may have been processed: check before resending.
     """
 
     def __init__(
@@ -89,6 +99,9 @@ class APIConnectionError(InfluencePlannerError):
         self.method = method
         self.url = url
         self.request_sent = request_sent
+        self.outcome_unknown = request_sent and method != "GET"
+        if self.outcome_unknown:
+            message = f"{message}. {UNKNOWN_OUTCOME_HINT}"
         super().__init__(message)
 
 
@@ -132,6 +145,8 @@ class APIStatusError(InfluencePlannerError):
         url: URL of the request, without credentials.
         message: The server's ``message`` field, or a short excerpt of the body.
         body: The decoded JSON body, or ``None`` when the body was not JSON.
+        outcome_unknown: ``True`` for a 5xx answer to a non-idempotent request
+            (creating a schedule), which the server may have processed.
     """
 
     def __init__(
@@ -149,6 +164,9 @@ class APIStatusError(InfluencePlannerError):
         self.url = url
         self.message = message
         self.body = body
+        self.outcome_unknown = status >= 500 and method != "GET"
+        if self.outcome_unknown and not hint:
+            hint = UNKNOWN_OUTCOME_HINT
         text = f"{method} {url} failed with HTTP {status}: {message}"
         if hint:
             text = f"{text}. {hint}"

@@ -1,0 +1,654 @@
+"""The asynchronous client: one session, one rate-limit budget, typed results."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+import time
+from typing import TYPE_CHECKING, Any, Self, TypeVar
+
+import aiohttp
+
+from ._auth import Credentials
+from ._config import DEFAULT_BASE_URL, RetryPolicy, Timeout
+from ._converter import unstructure_settings
+from ._errors import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    ClientStateError,
+    RateLimitError,
+    ServerError,
+    ValidationError,
+)
+from ._headers import parse_date, parse_rate_limit_headers, parse_retry_after
+from ._models import (
+    ActionType,
+    MemberPage,
+    NetworkMember,
+    RateLimit,
+    ScheduleResult,
+    ScheduleSettings,
+    SortBy,
+    SortDirection,
+)
+from ._ratelimit import BudgetUnavailable, LimiterStats, Permit, WindowLimiter
+from ._responses import RawResponse, build_status_error, decode_body
+from ._validation import MAX_PAGE_SIZE, check_page_args, check_schedule_args
+from ._version import __version__
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Iterable, Mapping
+    from types import TracebackType
+
+__all__ = ["Client"]
+
+logger = logging.getLogger("influenceplanner_async.http")
+
+T = TypeVar("T")
+
+USER_AGENT = f"influenceplanner-async/{__version__}"
+_UNSET: Any = object()
+
+
+class Client:
+    """Asynchronous client for the InfluencePlanner Partner API.
+
+    Use it as an async context manager, or call :meth:`aclose` when done::
+
+        async with Client("alice", "ip-1234") as client:
+            page = await client.list_members(limit=25)
+
+    Every task that shares a client shares one rate-limit budget. A client
+    belongs to the event loop on which it first sends a request.
+
+    Args:
+        username: Partner API username.
+        api_key: Partner API key. It never appears in a repr, log line or
+            exception message.
+        base_url: Root of the API, including the version path.
+        session: An ``aiohttp.ClientSession`` to send requests with. The client
+            uses it as is and never closes it. Without one, the client opens
+            its own on first use and closes it in :meth:`aclose`.
+        timeout: Network timeouts; they exclude time spent waiting for budget.
+        retry: Default retry policy; each call may override it.
+        max_wait: Default cap in seconds on the time one call may spend
+            waiting for rate-limit budget and backoff. ``None`` waits as long
+            as needed. Each call may override it.
+        limiter: The rate limiter to use, for tuning its margin or clock.
+            Defaults to 30 requests per 60 s until the server says otherwise.
+        user_agent: Extra text appended to the ``User-Agent`` header.
+        trace_configs: aiohttp trace configs for a session the client creates.
+    """
+
+    def __init__(
+        self,
+        username: str,
+        api_key: str,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        session: aiohttp.ClientSession | None = None,
+        timeout: Timeout | None = None,
+        retry: RetryPolicy | None = None,
+        max_wait: float | None = None,
+        limiter: WindowLimiter | None = None,
+        user_agent: str | None = None,
+        trace_configs: list[aiohttp.TraceConfig] | None = None,
+    ) -> None:
+        _check_credential("username", username)
+        _check_credential("api_key", api_key)
+        self._credentials = Credentials(username, api_key)
+        self._base_url = _check_base_url(base_url)
+        self._timeout = timeout or Timeout()
+        self._retry = retry or RetryPolicy()
+        self._max_wait = max_wait
+        self._limiter = limiter or WindowLimiter()
+        self._user_agent = f"{USER_AGENT} {user_agent}" if user_agent else USER_AGENT
+        self._trace_configs = trace_configs
+        self._session = session
+        self._owns_session = session is None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._closed = False
+        self._rng = random.Random()
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **kwargs: Any) -> Self:
+        """Build a client from ``INFLUENCEPLANNER_*`` environment variables.
+
+        Reads ``INFLUENCEPLANNER_USERNAME``, ``INFLUENCEPLANNER_API_KEY`` and
+        the optional ``INFLUENCEPLANNER_BASE_URL``. Other keyword arguments go
+        to the constructor.
+
+        Raises:
+            ValidationError: A required variable is missing or empty.
+        """
+        env = os.environ if environ is None else environ
+        values = {}
+        for name in ("INFLUENCEPLANNER_USERNAME", "INFLUENCEPLANNER_API_KEY"):
+            value = env.get(name, "")
+            if not value:
+                raise ValidationError(name, None, "environment variable must be set")
+            values[name] = value
+        base_url = env.get("INFLUENCEPLANNER_BASE_URL")
+        if base_url:
+            kwargs.setdefault("base_url", base_url)
+        return cls(
+            values["INFLUENCEPLANNER_USERNAME"],
+            values["INFLUENCEPLANNER_API_KEY"],
+            **kwargs,
+        )
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open"
+        return (
+            f"<Client username={self._credentials.username!r} "
+            f"base_url={self._base_url!r} {state}>"
+        )
+
+    def __reduce__(self) -> Any:
+        msg = "Client cannot be pickled: it holds a network session and credentials"
+        raise TypeError(msg)
+
+    # -- lifecycle ----------------------------------------------------------
+
+    async def __aenter__(self) -> Self:
+        self._ensure_usable()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the client, and its session if the client created it.
+
+        Safe to call more than once. A caller's own session stays open.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        session, self._session = self._session, None
+        if session is not None and self._owns_session and not session.closed:
+            await session.close()
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`aclose` has run."""
+        return self._closed
+
+    @property
+    def base_url(self) -> str:
+        """Root URL of the API that the client talks to."""
+        return self._base_url
+
+    @property
+    def username(self) -> str:
+        """Partner API username."""
+        return self._credentials.username
+
+    @property
+    def rate_limit(self) -> RateLimit | None:
+        """The latest rate-limit snapshot, or ``None`` before any response."""
+        return self._limiter.snapshot
+
+    @property
+    def stats(self) -> LimiterStats:
+        """Counters of requests sent, 429s, retries and time spent waiting."""
+        return self._limiter.stats
+
+    @property
+    def limiter(self) -> WindowLimiter:
+        """The rate limiter shared by every task of this client."""
+        return self._limiter
+
+    def _ensure_usable(self) -> aiohttp.ClientSession:
+        if self._closed:
+            msg = "This Client is closed; create a new Client to send more requests"
+            raise ClientStateError(msg)
+        loop = asyncio.get_running_loop()
+        if self._loop is None:
+            self._loop = loop
+        elif self._loop is not loop:
+            msg = (
+                "This Client belongs to another event loop; create one Client "
+                "per event loop"
+            )
+            raise ClientStateError(msg)
+        if self._session is None:
+            self._session = aiohttp.ClientSession(trace_configs=self._trace_configs)
+        return self._session
+
+    # -- endpoints ----------------------------------------------------------
+
+    async def list_members(
+        self,
+        *,
+        offset: int = 0,
+        limit: int = MAX_PAGE_SIZE,
+        search_term: str | None = None,
+        sort_by: SortBy | str | None = None,
+        sort_dir: SortDirection | str | None = None,
+        retry: RetryPolicy | None = None,
+        max_wait: float | None = _UNSET,
+    ) -> MemberPage:
+        """Fetch one page of the network's members.
+
+        Args:
+            offset: Number of members to skip, 0 or more.
+            limit: Page size, 1 to 25.
+            search_term: Case-insensitive filter on member names.
+            sort_by: Sort field; the server defaults to ``UPDATED``.
+            sort_dir: Sort direction; the server defaults to ``DESC``.
+            retry: Retry policy for this call instead of the client's.
+            max_wait: Cap in seconds on waiting for budget in this call.
+
+        Raises:
+            ValidationError: An argument is invalid; nothing was sent.
+            APIStatusError: The server answered with an error status.
+            APIConnectionError: The network failed after every retry.
+            ResponseDecodeError: The body is not the documented JSON.
+        """
+        offset, limit, search_term, by, direction = check_page_args(
+            offset=offset,
+            limit=limit,
+            search_term=search_term,
+            sort_by=sort_by,
+            sort_dir=sort_dir,
+        )
+        params = {"offset": str(offset), "limit": str(limit)}
+        if search_term:
+            params["searchTerm"] = search_term
+        if by is not None:
+            params["sortBy"] = by.value
+        if direction is not None:
+            params["sortDir"] = direction.value
+        return await self._call(
+            "GET",
+            "/network/members",
+            MemberPage,
+            params=params,
+            retry=retry,
+            max_wait=max_wait,
+        )
+
+    async def iter_members(
+        self,
+        *,
+        search_term: str | None = None,
+        sort_by: SortBy | str | None = None,
+        sort_dir: SortDirection | str | None = None,
+        page_size: int = MAX_PAGE_SIZE,
+        start_offset: int = 0,
+        max_items: int | None = None,
+    ) -> AsyncIterator[NetworkMember]:
+        """Yield every member of the network, fetching page after page.
+
+        Pages are requested one at a time, each under the shared budget.
+        Members seen on an earlier page are not yielded twice, which happens
+        when the list changes during the scan. The scan stops at the page the
+        server marks ``last``, at an empty page, or after ``max_items``.
+        """
+        seen: set[int] = set()
+        yielded = 0
+        async for page in self._iter_pages(
+            search_term=search_term,
+            sort_by=sort_by,
+            sort_dir=sort_dir,
+            page_size=page_size,
+            start_offset=start_offset,
+        ):
+            for member in page.results:
+                if member.membership_id in seen:
+                    continue
+                seen.add(member.membership_id)
+                yield member
+                yielded += 1
+                if max_items is not None and yielded >= max_items:
+                    return
+
+    async def _iter_pages(
+        self,
+        *,
+        search_term: str | None,
+        sort_by: SortBy | str | None,
+        sort_dir: SortDirection | str | None,
+        page_size: int,
+        start_offset: int,
+    ) -> AsyncIterator[MemberPage]:
+        check_page_args(
+            offset=start_offset,
+            limit=page_size,
+            search_term=search_term,
+            sort_by=sort_by,
+            sort_dir=sort_dir,
+        )
+        offset = start_offset
+        while True:
+            page = await self.list_members(
+                offset=offset,
+                limit=page_size,
+                search_term=search_term,
+                sort_by=sort_by,
+                sort_dir=sort_dir,
+            )
+            yield page
+            offset += len(page.results)
+            if page.last or not page.results or offset >= page.total_elements:
+                return
+
+    async def create_schedule(
+        self,
+        *,
+        types: Iterable[ActionType | str],
+        medias: Iterable[str],
+        targets: Iterable[str],
+        settings: ScheduleSettings,
+        comment: str | None = None,
+        remove_duplicates: bool = False,
+        shuffle: bool = False,
+        retry: RetryPolicy | None = None,
+        max_wait: float | None = _UNSET,
+    ) -> ScheduleResult:
+        """Create schedules: every target performs every type on every media.
+
+        The server returns one schedule URL per media.
+
+        Args:
+            types: Actions to perform, at least one.
+            medias: Absolute https URLs of SoundCloud tracks, at least one.
+            targets: ``user_id`` values of members of the network, at least one.
+            settings: Timing of the schedule.
+            comment: Comment text; allowed only with 3 or fewer targets, and
+                required when ``types`` includes ``COMMENT``.
+            remove_duplicates: Skip targets that already reposted the media.
+            shuffle: Randomize the order of targets.
+            retry: Retry policy for this call instead of the client's.
+            max_wait: Cap in seconds on waiting for budget in this call.
+
+        Raises:
+            ValidationError: An argument is invalid; nothing was sent.
+            ServerError, APITimeoutError, APIConnectionError: With
+                ``outcome_unknown`` set, the request reached the server and the
+                schedule may or may not exist, so check before sending it
+                again.
+        """
+        checked_types, checked_medias, checked_targets = check_schedule_args(
+            types=types,
+            medias=medias,
+            targets=targets,
+            settings=settings,
+            comment=comment,
+        )
+        body = {
+            "types": [action.value for action in checked_types],
+            "medias": list(checked_medias),
+            "targets": list(checked_targets),
+            "settings": unstructure_settings(settings),
+            "comment": comment,
+            "removeDuplicates": bool(remove_duplicates),
+            "shuffle": bool(shuffle),
+        }
+        return await self._call(
+            "POST",
+            "/schedule/create",
+            ScheduleResult,
+            json_body=body,
+            retry=retry,
+            max_wait=max_wait,
+        )
+
+    # -- request pipeline ---------------------------------------------------
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        model: type[T],
+        *,
+        params: dict[str, str] | None = None,
+        json_body: dict[str, Any] | None = None,
+        retry: RetryPolicy | None,
+        max_wait: float | None,
+    ) -> T:
+        session = self._ensure_usable()
+        policy = retry or self._retry
+        wait_cap = self._max_wait if max_wait is _UNSET else max_wait
+        loop = asyncio.get_running_loop()
+        deadline = None if wait_cap is None else loop.time() + wait_cap
+        url = self._base_url + path
+        attempt = _Attempts(policy)
+        while True:
+            try:
+                response = await self._send_limited(
+                    session, method, url, params, json_body, deadline
+                )
+                if response.status < 400:
+                    return decode_body(response, model)
+                raise self._status_error(response)
+            except (APIStatusError, APIConnectionError) as error:
+                delay = attempt.next_delay(error, method, self._rng)
+                if delay is None:
+                    raise
+                self._limiter.stats.retries += 1
+                await self._back_off(error, delay, deadline, method, url)
+
+    async def _send_limited(
+        self,
+        session: aiohttp.ClientSession,
+        method: str,
+        url: str,
+        params: dict[str, str] | None,
+        json_body: dict[str, Any] | None,
+        deadline: float | None,
+    ) -> RawResponse:
+        try:
+            permit = await self._limiter.acquire(deadline=deadline)
+        except BudgetUnavailable as unavailable:
+            raise self._deadline_error(method, url, unavailable.ready_at) from None
+        try:
+            response = await self._send_once(session, method, url, params, json_body)
+        except APIConnectionError as error:
+            self._limiter.release(permit, sent=error.request_sent)
+            raise
+        except BaseException:
+            self._limiter.release(permit, sent=True)
+            raise
+        self._settle(permit, response)
+        return response
+
+    async def _send_once(
+        self,
+        session: aiohttp.ClientSession,
+        method: str,
+        url: str,
+        params: dict[str, str] | None,
+        json_body: dict[str, Any] | None,
+    ) -> RawResponse:
+        headers = {
+            "Authorization": self._credentials.authorization,
+            "Accept": "application/json",
+            "User-Agent": self._user_agent,
+        }
+        timeout = aiohttp.ClientTimeout(
+            total=None, sock_connect=self._timeout.connect, sock_read=self._timeout.read
+        )
+        started = time.perf_counter()
+        try:
+            async with session.request(
+                method,
+                url,
+                params=params,
+                json=json_body,
+                headers=headers,
+                timeout=timeout,
+                allow_redirects=False,
+            ) as response:
+                body = await response.read()
+                raw = RawResponse(
+                    status=response.status,
+                    headers=response.headers,
+                    body=body,
+                    method=method,
+                    url=url,
+                )
+        except aiohttp.ClientError as error:
+            raise _translate_transport_error(error, method, url) from error
+        except TimeoutError as error:
+            msg = f"{method} {url} timed out waiting for the server"
+            raise APITimeoutError(
+                msg, method=method, url=url, request_sent=True
+            ) from error
+        logger.debug(
+            "%s %s -> %d in %.3f s (remaining %s)",
+            method,
+            url,
+            raw.status,
+            time.perf_counter() - started,
+            raw.headers.get("X-RateLimit-Remaining", "unknown"),
+        )
+        return raw
+
+    def _settle(self, permit: Permit, response: RawResponse) -> None:
+        server_date = parse_date(response.headers.get("Date"))
+        server_now = server_date if server_date is not None else time.time()
+        self._limiter.observe(
+            permit,
+            parse_rate_limit_headers(response.headers, server_now=server_now),
+            status=response.status,
+            server_date=server_date,
+            retry_after=parse_retry_after(
+                response.headers.get("Retry-After"), now=server_now
+            ),
+        )
+
+    def _status_error(self, response: RawResponse) -> APIStatusError:
+        if response.status == 429:
+            snapshot = self._limiter.snapshot
+            server_now = parse_date(response.headers.get("Date")) or time.time()
+            return build_status_error(
+                response,
+                reset=snapshot.reset if snapshot else None,
+                retry_after=parse_retry_after(
+                    response.headers.get("Retry-After"), now=server_now
+                ),
+            )
+        return build_status_error(response)
+
+    def _deadline_error(
+        self, method: str, url: str, ready_at: float | None
+    ) -> RateLimitError:
+        snapshot = self._limiter.snapshot
+        loop = asyncio.get_running_loop()
+        wait = None if ready_at is None else max(ready_at - loop.time(), 0.0)
+        detail = "" if wait is None else f" for {wait:.1f} s"
+        return RateLimitError(
+            status=429,
+            method=method,
+            url=url,
+            message=f"rate-limit budget is unavailable{detail}, past max_wait",
+            hint="Raise max_wait, or retry after the reset",
+            reset=snapshot.reset if snapshot else None,
+            retry_after=wait,
+        )
+
+    async def _back_off(
+        self,
+        error: Exception,
+        delay: float,
+        deadline: float | None,
+        method: str,
+        url: str,
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        if deadline is not None and loop.time() + delay > deadline:
+            raise error
+        logger.warning(
+            "Retrying %s %s in %.2f s after: %s", method, url, delay, _reason(error)
+        )
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+
+class _Attempts:
+    """Counts the attempts of one call and decides whether to retry."""
+
+    def __init__(self, policy: RetryPolicy) -> None:
+        self.policy = policy
+        self.failures = 0
+        self.rate_limited = 0
+        self.total_delay = 0.0
+
+    def next_delay(
+        self, error: Exception, method: str, rng: random.Random
+    ) -> float | None:
+        """Return the delay before the next attempt, or ``None`` to give up."""
+        # 1. A 429 was not processed: resend after the limiter's gate opens.
+        if isinstance(error, RateLimitError):
+            self.rate_limited += 1
+            if self.rate_limited > self.policy.max_rate_limit_retries:
+                return None
+            return 0.0
+        # 2. The connection never opened: nothing reached the server.
+        if isinstance(error, APIConnectionError) and not error.request_sent:
+            return self._backoff(rng)
+        # 3. A 5xx or a lost response: safe to resend only for GET.
+        retryable = isinstance(error, ServerError | APIConnectionError)
+        if not retryable:
+            return None
+        if method != "GET" and not self.policy.retry_unsafe:
+            return None
+        return self._backoff(rng)
+
+    def _backoff(self, rng: random.Random) -> float | None:
+        self.failures += 1
+        if self.failures >= self.policy.max_attempts:
+            return None
+        delay = self.policy.backoff(self.failures, rng)
+        if self.total_delay + delay > self.policy.max_total_delay:
+            return None
+        self.total_delay += delay
+        return delay
+
+
+def _translate_transport_error(
+    error: aiohttp.ClientError, method: str, url: str
+) -> APIConnectionError:
+    if isinstance(error, aiohttp.ConnectionTimeoutError):
+        msg = f"{method} {url} timed out while connecting; nothing was sent"
+        return APITimeoutError(msg, method=method, url=url, request_sent=False)
+    if isinstance(error, aiohttp.ServerTimeoutError):
+        msg = f"{method} {url} timed out waiting for the server's response"
+        return APITimeoutError(msg, method=method, url=url, request_sent=True)
+    if isinstance(error, aiohttp.ClientConnectorError):
+        msg = f"Cannot connect to {url}: {error.os_error.strerror or error}"
+        return APIConnectionError(msg, method=method, url=url, request_sent=False)
+    msg = f"{method} {url} failed: {type(error).__name__}: {error}"
+    return APIConnectionError(msg, method=method, url=url, request_sent=True)
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, APIStatusError):
+        return f"HTTP {error.status}"
+    return type(error).__name__
+
+
+def _check_credential(argument: str, value: object) -> None:
+    if not isinstance(value, str) or not value:
+        shown = value if argument == "username" else "<hidden>"
+        raise ValidationError(argument, shown, "must be a non-empty string")
+    if argument == "username" and ":" in value:
+        raise ValidationError(argument, value, "must not contain ':'")
+
+
+def _check_base_url(base_url: str) -> str:
+    if not isinstance(base_url, str) or "://" not in base_url:
+        raise ValidationError(
+            "base_url", base_url, "must be an absolute URL such as " + DEFAULT_BASE_URL
+        )
+    return base_url.rstrip("/")

@@ -1,0 +1,192 @@
+"""The cattrs converter that maps wire JSON to the models and back.
+
+Decoding runs in two passes. The fast converter uses generated hooks with no
+detailed validation, which keeps member listings cheap. Only when it fails does
+the detailed converter run again on the same data, to name the path of the
+field that broke, and the error is raised as :class:`ResponseDecodeError`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import cattrs
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+from cattrs.v import format_exception
+
+from ._errors import ResponseDecodeError
+from ._models import (
+    MemberPage,
+    MemberStatus,
+    NetworkMember,
+    ScheduleResult,
+    ScheduleSettings,
+)
+
+__all__ = ["make_converter", "structure_response", "unstructure_settings"]
+
+T = TypeVar("T")
+
+_STATUS_BY_VALUE: dict[str, MemberStatus] = {
+    status.value: status for status in MemberStatus
+}
+
+
+def _structure_str(value: Any, _type: type) -> str:
+    # cattrs' default hook calls str(), which turns a JSON null into "None".
+    if type(value) is not str:
+        msg = f"expected a string, got {_describe(value)}"
+        raise TypeError(msg)
+    return value
+
+
+def _structure_int(value: Any, _type: type) -> int:
+    if type(value) is not int:
+        msg = f"expected an integer, got {_describe(value)}"
+        raise TypeError(msg)
+    return value
+
+
+def _structure_bool(value: Any, _type: type) -> bool:
+    if type(value) is not bool:
+        msg = f"expected a boolean, got {_describe(value)}"
+        raise TypeError(msg)
+    return value
+
+
+def _structure_datetime(value: Any, _type: type) -> datetime:
+    if type(value) is not str:
+        msg = f"expected an ISO 8601 timestamp, got {_describe(value)}"
+        raise TypeError(msg)
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        msg = f"expected a timestamp with a UTC offset, got {value!r}"
+        raise ValueError(msg)
+    return parsed
+
+
+def _structure_status(value: Any, _type: object) -> MemberStatus | str:
+    if type(value) is not str:
+        msg = f"expected a status string, got {_describe(value)}"
+        raise TypeError(msg)
+    return _STATUS_BY_VALUE.get(value, value)
+
+
+def _structure_optional_str(value: Any, _type: object) -> str | None:
+    return None if value is None else _structure_str(value, str)
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "null"
+    text = repr(value)
+    if len(text) > 40:
+        text = text[:37] + "..."
+    return f"{type(value).__name__} {text}"
+
+
+def _unstructure_datetime(value: datetime) -> str:
+    utc = value.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def make_converter(*, detailed_validation: bool = False) -> cattrs.Converter:
+    """Build a converter with every hook that the models need.
+
+    Args:
+        detailed_validation: Collect the path of every failing field. This
+            costs time, so the fast path leaves it off.
+    """
+    converter = cattrs.Converter(detailed_validation=detailed_validation)
+    converter.register_structure_hook(str, _structure_str)
+    converter.register_structure_hook(int, _structure_int)
+    converter.register_structure_hook(bool, _structure_bool)
+    converter.register_structure_hook(datetime, _structure_datetime)
+    converter.register_structure_hook_func(
+        lambda type_: type_ == MemberStatus | str, _structure_status
+    )
+    converter.register_structure_hook_func(
+        lambda type_: type_ == str | None, _structure_optional_str
+    )
+    converter.register_unstructure_hook(datetime, _unstructure_datetime)
+
+    converter.register_structure_hook(
+        NetworkMember, make_dict_structure_fn(NetworkMember, converter)
+    )
+    converter.register_structure_hook(
+        MemberPage,
+        make_dict_structure_fn(
+            MemberPage,
+            converter,
+            total_pages=override(rename="totalPages"),
+            total_elements=override(rename="totalElements"),
+        ),
+    )
+    converter.register_structure_hook(
+        ScheduleResult,
+        make_dict_structure_fn(
+            ScheduleResult, converter, message=override(omit_if_default=False)
+        ),
+    )
+    converter.register_unstructure_hook(
+        ScheduleSettings,
+        make_dict_unstructure_fn(
+            ScheduleSettings,
+            converter,
+            _cattrs_omit_if_default=True,
+            unrepost_after_hours=override(rename="unrepostAfterHours"),
+            spread_between_accounts_minutes=override(
+                rename="spreadBetweenAccountsMinutes"
+            ),
+            spread_between_tracks_minutes=override(rename="spreadBetweenTracksMinutes"),
+        ),
+    )
+    return converter
+
+
+_FAST = make_converter()
+_DETAILED = make_converter(detailed_validation=True)
+
+
+def structure_response(data: Any, model: type[T]) -> T:
+    """Convert decoded JSON into ``model``.
+
+    Raises:
+        ResponseDecodeError: The data does not fit the model. ``path`` names
+            the first field that failed, such as ``$.results[3].followers``.
+    """
+    try:
+        return _FAST.structure(data, model)
+    except Exception as fast_error:
+        path, reason = _locate_error(data, model, fast_error)
+        msg = f"Response field {path} is invalid: {reason}"
+        raise ResponseDecodeError(msg, path=path) from fast_error
+
+
+def _locate_error(data: Any, model: type[T], fast_error: Exception) -> tuple[str, str]:
+    if not isinstance(data, dict):
+        return "$", f"expected a JSON object, got {_describe(data)}"
+    try:
+        _DETAILED.structure(data, model)
+    except Exception as detailed_error:
+        messages = cattrs.transform_error(
+            detailed_error, path="$", format_exception=_format_exception
+        )
+        if messages:
+            reason, _, path = messages[0].rpartition(" @ ")
+            return path or "$", reason or messages[0]
+    return "$", str(fast_error) or type(fast_error).__name__
+
+
+def _format_exception(error: BaseException, type_: type | None) -> str:
+    # The hooks above raise messages that show the bad value; keep those.
+    if isinstance(error, TypeError | ValueError) and str(error):
+        return str(error)
+    return format_exception(error, type_)
+
+
+def unstructure_settings(settings: ScheduleSettings) -> dict[str, Any]:
+    """Convert schedule settings into the wire's camelCase JSON object."""
+    result: dict[str, Any] = _FAST.unstructure(settings)
+    return result

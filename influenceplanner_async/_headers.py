@@ -1,0 +1,147 @@
+"""Parsing of the rate-limit, ``Retry-After`` and ``Date`` response headers.
+
+The Partner API documents ``X-RateLimit-Reset`` only as "a timestamp value
+indicating when the next 60-second period begins". The parser therefore
+accepts every common form and tells them apart by magnitude:
+
+* a number above 10^11 is epoch milliseconds (10^11 seconds is past 5000 AD);
+* a number above 10^9 is epoch seconds (10^9 seconds is September 2001);
+* a smaller number is seconds until the reset;
+* anything else is tried as an HTTP-date, then as ISO 8601.
+
+These functions do no I/O and read no clock: the caller passes "now".
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING
+
+import attrs
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+__all__ = [
+    "RateLimitHeaders",
+    "parse_date",
+    "parse_rate_limit_headers",
+    "parse_reset",
+    "parse_retry_after",
+]
+
+_EPOCH_MS_THRESHOLD = 1e11
+_EPOCH_S_THRESHOLD = 1e9
+
+
+@attrs.frozen
+class RateLimitHeaders:
+    """The three ``X-RateLimit-*`` values of one response.
+
+    ``reset`` is epoch seconds on the server's clock, or ``None`` when the
+    header was missing or unreadable.
+    """
+
+    limit: int | None
+    remaining: int | None
+    reset: float | None
+
+
+def parse_rate_limit_headers(
+    headers: Mapping[str, str], *, server_now: float
+) -> RateLimitHeaders | None:
+    """Read the rate-limit headers, or return ``None`` when none is present.
+
+    Args:
+        headers: Response headers, looked up case-insensitively by the caller's
+            mapping (aiohttp's ``CIMultiDictProxy`` is).
+        server_now: Epoch seconds on the server's clock when the response was
+            sent, used for a reset given as seconds until the reset.
+    """
+    limit_text = headers.get("X-RateLimit-Limit")
+    remaining_text = headers.get("X-RateLimit-Remaining")
+    reset_text = headers.get("X-RateLimit-Reset")
+    if limit_text is None and remaining_text is None and reset_text is None:
+        return None
+    reset = None if reset_text is None else parse_reset(reset_text, now=server_now)
+    return RateLimitHeaders(
+        limit=_parse_count(limit_text, minimum=1),
+        remaining=_parse_count(remaining_text, minimum=0),
+        reset=reset,
+    )
+
+
+def parse_reset(text: str, *, now: float) -> float | None:
+    """Convert an ``X-RateLimit-Reset`` value into epoch seconds.
+
+    Returns ``None`` for a value in no known form; the caller decides how to
+    clamp values that are far in the past or the future.
+    """
+    text = text.strip()
+    number = _parse_number(text)
+    if number is not None:
+        if number >= _EPOCH_MS_THRESHOLD:
+            return number / 1000.0
+        if number >= _EPOCH_S_THRESHOLD:
+            return number
+        return now + max(number, 0.0)
+    return _parse_timestamp(text)
+
+
+def parse_retry_after(text: str | None, *, now: float) -> float | None:
+    """Convert a ``Retry-After`` value (seconds or HTTP-date) into seconds."""
+    if text is None:
+        return None
+    text = text.strip()
+    number = _parse_number(text)
+    if number is not None:
+        return max(number, 0.0)
+    when = _parse_timestamp(text)
+    if when is None:
+        return None
+    return max(when - now, 0.0)
+
+
+def parse_date(text: str | None) -> float | None:
+    """Convert a ``Date`` header (an HTTP-date) into epoch seconds."""
+    if text is None:
+        return None
+    try:
+        return parsedate_to_datetime(text).timestamp()
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def _parse_count(text: str | None, *, minimum: int) -> int | None:
+    if text is None:
+        return None
+    number = _parse_number(text.strip())
+    if number is None or number < minimum or number != int(number):
+        return None
+    return int(number)
+
+
+def _parse_number(text: str) -> float | None:
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    if not math.isfinite(number):
+        return None
+    return number
+
+
+def _parse_timestamp(text: str) -> float | None:
+    try:
+        return parsedate_to_datetime(text).timestamp()
+    except (TypeError, ValueError, IndexError):
+        pass
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.timestamp()

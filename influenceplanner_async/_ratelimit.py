@@ -1,0 +1,528 @@
+"""Client-side tracking of the Partner API's fixed rate-limit window.
+
+Theory of operation
+-------------------
+The service counts requests per API key in fixed periods (60 s today) and
+answers 429 for the rest of a period once the count passes
+``X-RateLimit-Limit``. Every response carries the server's view of the
+current period: ``Limit``, ``Remaining`` and ``Reset``.
+
+:class:`WindowLimiter` keeps that view and hands out permits:
+
+1. Budget. A request may start while ``remaining - in_flight > 0``, where
+   ``remaining`` is the lowest ``Remaining`` seen in the current window and
+   ``in_flight`` counts permits whose response has not come back. A response
+   may already include some in-flight requests, so the estimate errs low and
+   never high.
+2. Windows. A response whose reset lies more than half a window after the
+   current one opens a new window; one that lies half a window before it is
+   late news from an old window and only frees its permit.
+3. Reset. When the clock passes ``reset + margin`` the limiter assumes a fresh
+   window of ``limit`` requests and releases waiters in arrival order, at most
+   as many as that window allows. One timer does this: nothing polls.
+4. Unknown state. Before the first response, a single probe request goes out
+   alone so that a crowd of tasks cannot overrun a window that another client
+   already spent. A server that sends no rate-limit headers is paced by the
+   ``aiolimiter`` bucket alone, sized to ``limit`` per window.
+5. 429. A rejection closes the gate until ``Retry-After``, else the reset the
+   429 announces, else a capped backoff. A 429 soon after the limiter assumed
+   a reset means the server's boundary is later than the headers suggest, so
+   the margin grows (up to ``max_margin``) instead of repeating the mistake.
+
+Clock skew is corrected from the ``Date`` header only when the local clock is
+provably off by more than the header's one-second resolution.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+import math
+import time
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import attrs
+from aiolimiter import AsyncLimiter
+
+from ._models import RateLimit
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ._headers import RateLimitHeaders
+
+__all__ = ["BudgetUnavailable", "LimiterStats", "Permit", "WindowLimiter"]
+
+logger = logging.getLogger("influenceplanner_async.ratelimit")
+
+DEFAULT_LIMIT = 30
+DEFAULT_WINDOW = 60.0
+DEFAULT_MARGIN = 0.1
+_MAX_BACKOFF_429 = 60.0
+
+
+class BudgetUnavailable(Exception):
+    """Raised inside the client when budget will not return before a deadline.
+
+    ``ready_at`` is the loop time at which the limiter expects budget, or
+    ``None`` when it cannot tell.
+    """
+
+    def __init__(self, ready_at: float | None) -> None:
+        self.ready_at = ready_at
+        super().__init__(ready_at)
+
+
+@attrs.define
+class LimiterStats:
+    """Counters that a service can export.
+
+    ``wait_seconds`` is the total time that calls spent waiting for budget,
+    summed over calls, so concurrent waits add up.
+    """
+
+    requests_sent: int = 0
+    responses_429: int = 0
+    retries: int = 0
+    waits: int = 0
+    wait_seconds: float = 0.0
+
+
+@attrs.define(eq=False)
+class Permit:
+    """Right to send one request, handed out by :meth:`WindowLimiter.acquire`."""
+
+    window: int
+    settled: bool = False
+
+
+class WindowLimiter:
+    """Shares one rate-limit budget among every task of a client.
+
+    Args:
+        limit: Requests per window until the server announces its own limit.
+        window: Length of the server's window in seconds.
+        margin: Seconds to wait past the announced reset before assuming a
+            fresh window, for a reset rounded down or clocks slightly apart.
+        max_margin: Upper bound for the margin that the limiter learns from
+            429s that arrive just after a reset.
+        min_interval: Minimum seconds between two request starts, for limits
+            that the headers do not announce. 0 disables it.
+        wall_clock: Epoch-seconds clock, injectable for tests.
+
+    All methods must run on one event loop.
+    """
+
+    def __init__(
+        self,
+        *,
+        limit: int = DEFAULT_LIMIT,
+        window: float = DEFAULT_WINDOW,
+        margin: float = DEFAULT_MARGIN,
+        max_margin: float = 2.0,
+        min_interval: float = 0.0,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.window = window
+        self.margin = margin
+        self.max_margin = max_margin
+        self.min_interval = min_interval
+        self.stats = LimiterStats()
+        self._wall_clock = wall_clock
+        self._limit = limit
+        self._bucket = AsyncLimiter(limit, window)
+        self._remaining: int | None = None
+        self._reset_at: float | None = None
+        self._window_id = 0
+        self._rolled_at: float | None = None
+        self._gate_until: float | None = None
+        self._in_flight = 0
+        self._headers_seen = False
+        self._headers_absent = False
+        self._last_start: float | None = None
+        self._consecutive_429 = 0
+        self._skew_low = -math.inf
+        self._skew_high = math.inf
+        self._waiters: collections.deque[asyncio.Future[Permit]] = collections.deque()
+        self._timer: asyncio.TimerHandle | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._snapshot: RateLimit | None = None
+        self._wait_logged_until: float | None = None
+
+    # -- public state -------------------------------------------------------
+
+    @property
+    def limit(self) -> int:
+        """Requests per window, as last announced by the server."""
+        return self._limit
+
+    @property
+    def in_flight(self) -> int:
+        """Permits handed out whose outcome is not known yet."""
+        return self._in_flight
+
+    @property
+    def waiting(self) -> int:
+        """Tasks queued for budget."""
+        return sum(1 for waiter in self._waiters if not waiter.done())
+
+    @property
+    def snapshot(self) -> RateLimit | None:
+        """The latest rate-limit headers as a :class:`RateLimit`, if any."""
+        return self._snapshot
+
+    def ready_at(self) -> float | None:
+        """Return the loop time at which budget is expected, or ``None``."""
+        now = self._now()
+        blockers = [
+            t for t in (self._gate_until, self._next_spacing_slot()) if t is not None
+        ]
+        if self._remaining is not None and self._available(now) <= 0:
+            if self._reset_at is None:
+                return None
+            blockers.append(self._reset_at + self.margin)
+        return max(blockers, default=now)
+
+    # -- acquiring ----------------------------------------------------------
+
+    async def acquire(self, *, deadline: float | None = None) -> Permit:
+        """Wait for budget and return a permit for one request.
+
+        Args:
+            deadline: Loop time after which the caller would rather fail
+                than wait. ``None`` waits as long as needed.
+
+        Raises:
+            BudgetUnavailable: Budget will not return before ``deadline``.
+        """
+        self._bind_loop()
+        if self._headers_absent:
+            await self._acquire_bucket(deadline)
+        if not self._waiters and self._can_start(self._now()):
+            return self._take()
+        return await self._wait_in_queue(deadline)
+
+    async def _acquire_bucket(self, deadline: float | None) -> None:
+        if deadline is None:
+            await self._bucket.acquire()
+            return
+        try:
+            async with asyncio.timeout_at(deadline):
+                await self._bucket.acquire()
+        except TimeoutError:
+            raise BudgetUnavailable(None) from None
+
+    async def _wait_in_queue(self, deadline: float | None) -> Permit:
+        ready_at = self.ready_at()
+        if deadline is not None and ready_at is not None and ready_at > deadline:
+            raise BudgetUnavailable(ready_at)
+        loop = self._bind_loop()
+        future: asyncio.Future[Permit] = loop.create_future()
+        self._waiters.append(future)
+        started = loop.time()
+        self.stats.waits += 1
+        self._log_wait(started)
+        self._wake()
+        try:
+            if deadline is None:
+                permit = await future
+            else:
+                async with asyncio.timeout_at(deadline):
+                    permit = await future
+        except TimeoutError:
+            self._give_back(future)
+            raise BudgetUnavailable(self.ready_at()) from None
+        except BaseException:
+            self._give_back(future)
+            raise
+        finally:
+            self.stats.wait_seconds += loop.time() - started
+        return permit
+
+    def _give_back(self, future: asyncio.Future[Permit]) -> None:
+        # A waiter cancelled or timed out just after being granted a permit
+        # returns it, so that budget is not counted for a request never sent.
+        if not future.done():
+            future.cancel()
+        elif not future.cancelled() and future.exception() is None:
+            self.release(future.result(), sent=False)
+        self._wake()
+
+    # -- settling -----------------------------------------------------------
+
+    def release(self, permit: Permit, *, sent: bool) -> None:
+        """Settle a permit whose request got no usable response.
+
+        Args:
+            sent: ``True`` when the request may have reached the server, which
+                then counted it, so one unit of the window is taken as spent.
+        """
+        if not self._settle(permit):
+            return
+        if sent and permit.window == self._window_id and self._remaining is not None:
+            self._remaining = max(self._remaining - 1, 0)
+        self._wake()
+
+    def observe(
+        self,
+        permit: Permit,
+        headers: RateLimitHeaders | None,
+        *,
+        status: int,
+        server_date: float | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        """Settle a permit with the response that its request received."""
+        if not self._settle(permit):
+            return
+        now = self._now()
+        self._learn_skew(server_date)
+        if headers is None:
+            self._note_missing_headers(status)
+        else:
+            self._headers_seen = True
+            self._headers_absent = False
+            self._apply_headers(headers, now)
+        if status == 429:
+            self._on_429(headers, now, retry_after)
+        else:
+            self._consecutive_429 = 0
+        self._wake()
+
+    def _settle(self, permit: Permit) -> bool:
+        if permit.settled:
+            return False
+        permit.settled = True
+        self._in_flight -= 1
+        return True
+
+    def _note_missing_headers(self, status: int) -> None:
+        if not self._headers_seen and status < 500:
+            self._headers_absent = True
+
+    def _apply_headers(self, headers: RateLimitHeaders, now: float) -> None:
+        if headers.limit is not None and headers.limit != self._limit:
+            self._resize(headers.limit)
+        reset_at = None if headers.reset is None else self._to_loop_time(headers.reset)
+        if reset_at is not None:
+            reset_at = self._clamp_reset(reset_at, now)
+        elif self._reset_at is None:
+            # No usable reset: assume the window ends one length from now.
+            reset_at = now + self.window
+        window_state = self._classify(reset_at)
+        if window_state == "old":
+            return
+        if window_state == "new":
+            self._open_window(reset_at)
+        elif reset_at is not None and self._reset_at is not None:
+            # Same window: keep the latest announced boundary, the safe side
+            # when the server rounds its reset down.
+            self._reset_at = max(self._reset_at, reset_at)
+        if headers.remaining is not None:
+            if self._remaining is None:
+                self._remaining = headers.remaining
+            else:
+                self._remaining = min(self._remaining, headers.remaining)
+        self._update_snapshot(headers)
+
+    def _classify(self, reset_at: float | None) -> str:
+        if reset_at is None or self._reset_at is None:
+            return "new" if self._reset_at is None and reset_at is not None else "same"
+        half = self.window / 2
+        if reset_at > self._reset_at + half:
+            return "new"
+        if reset_at < self._reset_at - half:
+            return "old"
+        return "same"
+
+    def _open_window(self, reset_at: float | None) -> None:
+        self._window_id += 1
+        self._reset_at = reset_at
+        self._remaining = None
+        self._rolled_at = None
+
+    def _on_429(
+        self, headers: RateLimitHeaders | None, now: float, retry_after: float | None
+    ) -> None:
+        self.stats.responses_429 += 1
+        self._consecutive_429 += 1
+        self._remaining = 0
+        if self._rolled_at is not None and now - self._rolled_at < self.window / 2:
+            self._learn_margin(now)
+        if retry_after is not None:
+            gate = now + retry_after
+        elif headers is not None and headers.reset is not None and self._reset_at:
+            gate = self._reset_at + self.margin
+        else:
+            gate = now + min(2.0 ** (self._consecutive_429 - 1), _MAX_BACKOFF_429)
+        self._gate_until = max(self._gate_until or gate, gate)
+        logger.info(
+            "Received 429; new requests wait %.2f s until the server accepts them",
+            gate - now,
+        )
+
+    def _learn_margin(self, now: float) -> None:
+        assert self._rolled_at is not None
+        late_by = now - self._rolled_at
+        learned = min(self.max_margin, max(self.margin * 2, self.margin + late_by))
+        if learned > self.margin:
+            logger.warning(
+                "A 429 arrived %.3f s after the assumed reset; waiting %.3f s past "
+                "each reset from now on",
+                late_by,
+                learned,
+            )
+            self.margin = learned
+        # The window that the limiter assumed had started has not: step back.
+        if self._reset_at is not None:
+            self._reset_at = max(self._reset_at, now)
+        self._rolled_at = None
+
+    def _resize(self, limit: int) -> None:
+        logger.info("Server limit changed from %d to %d per window", self._limit, limit)
+        self._limit = limit
+        self._bucket = AsyncLimiter(limit, self.window)
+
+    def _update_snapshot(self, headers: RateLimitHeaders) -> None:
+        if headers.remaining is None or self._reset_at is None:
+            return
+        reset_epoch = self._wall_clock() + (self._reset_at - self._now())
+        self._snapshot = RateLimit(
+            limit=self._limit,
+            remaining=headers.remaining,
+            reset=datetime.fromtimestamp(reset_epoch, UTC),
+        )
+
+    # -- granting -----------------------------------------------------------
+
+    def _can_start(self, now: float) -> bool:
+        if self._gate_until is not None:
+            if now < self._gate_until:
+                return False
+            self._gate_until = None
+        spacing = self._next_spacing_slot()
+        if spacing is not None and now < spacing:
+            return False
+        self._roll_if_due(now)
+        if self._remaining is None:
+            # Unknown window: one probe at a time until headers arrive.
+            return self._headers_absent or self._in_flight == 0
+        return self._available(now) > 0
+
+    def _available(self, now: float) -> int:
+        self._roll_if_due(now)
+        if self._remaining is None:
+            return self._limit
+        return self._remaining - self._in_flight
+
+    def _roll_if_due(self, now: float) -> None:
+        if self._reset_at is None or now < self._reset_at + self.margin:
+            return
+        # Assume the server opened a fresh window. Requests still in flight
+        # stay counted against it until their responses say otherwise.
+        self._window_id += 1
+        self._rolled_at = now
+        self._remaining = self._limit
+        self._reset_at += self.window * max(
+            1, int((now - self._reset_at) // self.window) + 1
+        )
+
+    def _next_spacing_slot(self) -> float | None:
+        if self.min_interval <= 0 or self._last_start is None:
+            return None
+        return self._last_start + self.min_interval
+
+    def _take(self) -> Permit:
+        self._in_flight += 1
+        self._last_start = self._now()
+        self.stats.requests_sent += 1
+        return Permit(window=self._window_id)
+
+    def _wake(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        now = self._now()
+        while self._waiters:
+            if self._waiters[0].done():
+                self._waiters.popleft()
+                continue
+            if not self._can_start(now):
+                break
+            self._waiters.popleft().set_result(self._take())
+        if any(not waiter.done() for waiter in self._waiters):
+            self._schedule_timer(now)
+
+    def _schedule_timer(self, now: float) -> None:
+        wake_at = self.ready_at()
+        if wake_at is None or wake_at <= now:
+            # Only responses can free budget now, and observe() or release()
+            # calls _wake() when one arrives.
+            return
+        loop = self._bind_loop()
+        self._timer = loop.call_at(max(wake_at, now), self._wake)
+
+    def _log_wait(self, now: float) -> None:
+        ready_at = self.ready_at()
+        if ready_at is None or ready_at <= now:
+            return
+        if self._wait_logged_until is not None and self._wait_logged_until >= ready_at:
+            return
+        self._wait_logged_until = ready_at
+        logger.info(
+            "Rate-limit budget spent; requests wait %.2f s for the next window",
+            ready_at - now,
+        )
+
+    # -- clocks -------------------------------------------------------------
+
+    def _bind_loop(self) -> asyncio.AbstractEventLoop:
+        if self._loop is None:
+            self._loop = asyncio.get_running_loop()
+        return self._loop
+
+    def _now(self) -> float:
+        return self._bind_loop().time()
+
+    def _to_loop_time(self, epoch: float) -> float:
+        server_now = self._wall_clock() + self._skew()
+        return self._now() + (epoch - server_now)
+
+    def _skew(self) -> float:
+        # Date has one-second resolution, so the server's clock lies in
+        # [date, date + 1) at receipt. Correct only when 0 is outside the
+        # intersection of those intervals, taking the bound that delays.
+        if self._skew_low > 0 or self._skew_high < 0:
+            return self._skew_low
+        return 0.0
+
+    def _learn_skew(self, server_date: float | None) -> None:
+        if server_date is None:
+            return
+        local = self._wall_clock()
+        low, high = server_date - local, server_date + 1.0 - local
+        if low > self._skew_high or high < self._skew_low:
+            # The clocks jumped: start again from this sample.
+            self._skew_low, self._skew_high = low, high
+            return
+        self._skew_low = max(self._skew_low, low)
+        self._skew_high = min(self._skew_high, high)
+
+    def _clamp_reset(self, reset_at: float, now: float) -> float:
+        latest = now + 2 * self.window
+        if reset_at > latest:
+            logger.warning(
+                "X-RateLimit-Reset is %.1f s ahead, more than two windows; "
+                "using one window instead",
+                reset_at - now,
+            )
+            return now + self.window
+        if reset_at < now - self.window:
+            logger.warning(
+                "X-RateLimit-Reset is %.1f s in the past; treating the window as reset",
+                now - reset_at,
+            )
+            return now
+        return reset_at

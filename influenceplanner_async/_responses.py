@@ -1,0 +1,121 @@
+"""Interpretation of HTTP responses, kept free of I/O so it tests without a loop."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import attrs
+from multidict import CIMultiDictProxy
+
+from ._converter import structure_response
+from ._errors import (
+    APIStatusError,
+    RateLimitError,
+    ResponseDecodeError,
+    status_error_class,
+    status_hint,
+)
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+
+__all__ = ["RawResponse", "build_status_error", "decode_body"]
+
+T = TypeVar("T")
+
+_EXCERPT_LENGTH = 200
+
+
+@attrs.frozen
+class RawResponse:
+    """Status, headers and body of one response, read in full."""
+
+    status: int
+    headers: CIMultiDictProxy[str]
+    body: bytes
+    method: str
+    url: str
+
+
+def decode_body(response: RawResponse, model: type[T]) -> T:
+    """Decode a successful response into ``model``.
+
+    Raises:
+        ResponseDecodeError: The body is not JSON or does not fit the model.
+    """
+    data = _load_json(response)
+    try:
+        return structure_response(data, model)
+    except ResponseDecodeError as error:
+        error.status = response.status
+        error.method = response.method
+        error.url = response.url
+        raise
+
+
+def build_status_error(
+    response: RawResponse,
+    *,
+    reset: datetime | None = None,
+    retry_after: float | None = None,
+    hint: str = "",
+) -> APIStatusError:
+    """Build the exception for an error status, with the server's message."""
+    body, message = _error_details(response)
+    error_class = status_error_class(response.status)
+    hint = hint or status_hint(response.status)
+    if error_class is RateLimitError:
+        return RateLimitError(
+            status=response.status,
+            method=response.method,
+            url=response.url,
+            message=message,
+            body=body,
+            hint=hint,
+            reset=reset,
+            retry_after=retry_after,
+        )
+    return error_class(
+        status=response.status,
+        method=response.method,
+        url=response.url,
+        message=message,
+        body=body,
+        hint=hint,
+    )
+
+
+def _load_json(response: RawResponse) -> Any:
+    try:
+        return json.loads(response.body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        content_type = response.headers.get("Content-Type", "no content type")
+        msg = (
+            f"{response.method} {response.url} returned HTTP {response.status} "
+            f"with a body that is not JSON ({content_type}): {_excerpt(response.body)}"
+        )
+        raise ResponseDecodeError(
+            msg, status=response.status, method=response.method, url=response.url
+        ) from error
+
+
+def _error_details(response: RawResponse) -> tuple[Any, str]:
+    try:
+        body = json.loads(response.body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None, _excerpt(response.body) or "(empty body)"
+    if isinstance(body, dict):
+        message = body.get("message") or body.get("error") or body.get("status")
+        if isinstance(message, str) and message:
+            return body, message
+    return body, _excerpt(response.body)
+
+
+def _excerpt(body: bytes) -> str:
+    text = body.decode("utf-8", errors="replace").strip()
+    text = " ".join(text.split())
+    if len(text) > _EXCERPT_LENGTH:
+        text = text[: _EXCERPT_LENGTH - 3] + "..."
+    return text
