@@ -27,7 +27,10 @@ current period: ``Limit``, ``Remaining`` and ``Reset``.
 5. 429. A rejection closes the gate until ``Retry-After``, else the reset the
    429 announces, else a capped backoff. A 429 soon after the limiter assumed
    a reset means the server's boundary is later than the headers suggest, so
-   the margin grows (up to ``max_margin``) instead of repeating the mistake.
+   the margin doubles (up to ``max_margin``) instead of repeating the
+   mistake. Until one assumed reset has been confirmed by a success, the
+   first request of each new window is sent alone, so such a mistake costs
+   one 429 and not a burst.
 
 Clock skew is corrected from the ``Date`` header only when the local clock is
 provably off by more than the header's one-second resolution.
@@ -140,6 +143,7 @@ class WindowLimiter:
         self._gate_until: float | None = None
         self._in_flight = 0
         self._headers_seen = False
+        self._calibrated = False
         self._headers_absent = False
         self._last_start: float | None = None
         self._consecutive_429 = 0
@@ -284,7 +288,9 @@ class WindowLimiter:
         else:
             self._headers_seen = True
             self._headers_absent = False
-            self._apply_headers(headers, now)
+            confirmed = self._apply_headers(headers, now, permit)
+            if confirmed and status != 429 and self._rolled_at is not None:
+                self._calibrated = True
         if status == 429:
             self._on_429(headers, now, retry_after)
         else:
@@ -302,7 +308,10 @@ class WindowLimiter:
         if not self._headers_seen and status < 500:
             self._headers_absent = True
 
-    def _apply_headers(self, headers: RateLimitHeaders, now: float) -> None:
+    def _apply_headers(
+        self, headers: RateLimitHeaders, now: float, permit: Permit
+    ) -> bool:
+        """Reconcile with one response; return whether it confirms the window."""
         if headers.limit is not None and headers.limit != self._limit:
             self._resize(headers.limit)
         reset_at = None if headers.reset is None else self._to_loop_time(headers.reset)
@@ -312,8 +321,15 @@ class WindowLimiter:
             # No usable reset: assume the window ends one length from now.
             reset_at = now + self.window
         window_state = self._classify(reset_at)
+        sent_after_roll = (
+            self._rolled_at is not None and permit.window == self._window_id
+        )
+        if window_state == "old" and sent_after_roll:
+            # Sent after the assumed reset, yet counted in the old window.
+            self._learn_margin(now)
+            window_state = self._classify(reset_at)
         if window_state == "old":
-            return
+            return False
         if window_state == "new":
             self._open_window(reset_at)
         elif reset_at is not None and self._reset_at is not None:
@@ -326,6 +342,7 @@ class WindowLimiter:
             else:
                 self._remaining = min(self._remaining, headers.remaining)
         self._update_snapshot(headers)
+        return True
 
     def _classify(self, reset_at: float | None) -> str:
         if reset_at is None or self._reset_at is None:
@@ -354,7 +371,7 @@ class WindowLimiter:
         if retry_after is not None:
             gate = now + retry_after
         elif headers is not None and headers.reset is not None and self._reset_at:
-            gate = self._reset_at + self.margin
+            gate = max(self._reset_at + self.margin, now)
         else:
             gate = now + min(2.0 ** (self._consecutive_429 - 1), _MAX_BACKOFF_429)
         self._gate_until = max(self._gate_until or gate, gate)
@@ -364,21 +381,23 @@ class WindowLimiter:
         )
 
     def _learn_margin(self, now: float) -> None:
-        assert self._rolled_at is not None
-        late_by = now - self._rolled_at
-        learned = min(self.max_margin, max(self.margin * 2, self.margin + late_by))
+        # The server had not opened the window that the limiter assumed: step
+        # back to the old window, wait longer past each reset from now on, and
+        # probe again with one request at the next attempt.
+        learned = min(self.max_margin, max(self.margin * 2, self.window / 50))
         if learned > self.margin:
             logger.warning(
-                "A 429 arrived %.3f s after the assumed reset; waiting %.3f s past "
-                "each reset from now on",
-                late_by,
+                "The server counted a request sent %.3f s after the assumed reset "
+                "in the old window; waiting %.3f s past each reset from now on",
+                now - (self._rolled_at or now),
                 learned,
             )
             self.margin = learned
-        # The window that the limiter assumed had started has not: step back.
         if self._reset_at is not None:
-            self._reset_at = max(self._reset_at, now)
+            self._reset_at -= self.window
+        self._window_id -= 1
         self._rolled_at = None
+        self._calibrated = False
 
     def _resize(self, limit: int) -> None:
         logger.info("Server limit changed from %d to %d per window", self._limit, limit)
@@ -424,7 +443,10 @@ class WindowLimiter:
         # stay counted against it until their responses say otherwise.
         self._window_id += 1
         self._rolled_at = now
-        self._remaining = self._limit
+        # Until one reset has been confirmed by a successful response, the
+        # first request after a reset goes alone, so that a boundary later
+        # than the headers suggest costs one 429 and not a whole burst.
+        self._remaining = self._limit if self._calibrated else None
         self._reset_at += self.window * max(
             1, int((now - self._reset_at) // self.window) + 1
         )
