@@ -74,9 +74,7 @@ async def run_fake_api(
     )
     await runner.setup()
     try:
-        site = web.TCPSite(
-            runner, host, port, shutdown_timeout=_SHUTDOWN_TIMEOUT_SECONDS
-        )
+        site = web.TCPSite(runner, host, port)
         await site.start()
         bound_port = _bound_port(runner)
         logger.debug("Fake Partner API listening on %s:%d", host, bound_port)
