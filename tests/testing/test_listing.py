@@ -5,12 +5,13 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-import aiohttp
 import pytest
 
 from influenceplanner_async.testing import FakeMember, run_fake_api, seed_members
 
 if TYPE_CHECKING:
+    import aiohttp
+
     from influenceplanner_async.testing import FakeServer
 
 
@@ -23,7 +24,7 @@ async def get_members(
         return response.status, await response.json()
 
 
-def sort_value(member: FakeMember, sort_by: str) -> object:
+def sort_value(member: FakeMember, sort_by: str) -> Any:
     """Return the attribute that ``sort_by`` orders members by."""
     attributes = {
         "STATUS": "status",
