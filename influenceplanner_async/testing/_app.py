@@ -140,7 +140,7 @@ async def _respond(
     username: str | None,
     decision: WindowDecision,
 ) -> web.Response:
-    # 1. Over the limit: 429 whoever asks.
+    # 1. Over the limit: 429, with or without valid credentials.
     if not decision.is_allowed:
         return _too_many_requests(api, decision, now=api.clock())
 
@@ -240,7 +240,7 @@ async def _create_schedule(request: web.Request) -> web.Response:
 
 
 def is_json_acceptable(accept: str) -> bool:
-    """Whether an ``Accept`` header value admits ``application/json``."""
+    """Check whether an ``Accept`` header value admits ``application/json``."""
     for media_range in accept.split(","):
         media_type, *parameters = (part.strip() for part in media_range.split(";"))
         if media_type.lower() not in {"application/json", "application/*", "*/*"}:

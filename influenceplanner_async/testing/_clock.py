@@ -11,7 +11,7 @@ DEFAULT_START = 1_760_000_040.0
 
 
 class ManualClock:
-    """An epoch-seconds clock that only moves when told to.
+    """An epoch-seconds clock that moves only when a test advances or sets it.
 
     Pass it as ``FakePartnerAPI(clock=...)`` so that window tests advance time
     instead of sleeping.

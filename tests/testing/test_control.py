@@ -173,7 +173,7 @@ def test_command_line_defaults() -> None:
 
 
 def test_command_line_help_names_units() -> None:
-    """The help text says the window is in seconds."""
+    """The help text gives the window's unit, seconds."""
     help_text = io.StringIO()
     build_parser().print_help(help_text)
 

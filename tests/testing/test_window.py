@@ -209,7 +209,7 @@ async def test_window_set_limit(
 async def test_window_retry_after_option(
     clock: ManualClock, session: aiohttp.ClientSession
 ) -> None:
-    """With send_retry_after a limiter 429 says how many seconds remain."""
+    """With send_retry_after a limiter 429 carries the seconds left in the window."""
     async with run_fake_api(
         clock=clock, limit=1, window_seconds=60.0, send_retry_after=True
     ) as server:
