@@ -9,15 +9,11 @@ request takes the first one whose path and method match.
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING
 
 import attrs
 
-from influenceplanner_async.testing._headers import check_reset_format
+from influenceplanner_async.testing._headers import ResetFormat, check_reset_format
 from influenceplanner_async.testing._paths import relative_path
-
-if TYPE_CHECKING:
-    from influenceplanner_async.testing._headers import ResetFormat
 
 __all__ = [
     "DateSkewFault",
