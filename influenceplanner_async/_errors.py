@@ -101,7 +101,7 @@ class APIConnectionError(InfluencePlannerError):
         self.request_sent = request_sent
         self.outcome_unknown = request_sent and method != "GET"
         if self.outcome_unknown:
-            message = f"{message}. {UNKNOWN_OUTCOME_HINT}"
+            message = f"{message.rstrip('.')}. {UNKNOWN_OUTCOME_HINT}"
         super().__init__(message)
 
 
@@ -167,7 +167,7 @@ class APIStatusError(InfluencePlannerError):
         self.outcome_unknown = status >= 500 and method != "GET"
         if self.outcome_unknown and not hint:
             hint = UNKNOWN_OUTCOME_HINT
-        text = f"{method} {url} failed with HTTP {status}: {message}"
+        text = f"{method} {url} failed with HTTP {status}: {message.rstrip('.')}"
         if hint:
             text = f"{text}. {hint}"
         super().__init__(text)
