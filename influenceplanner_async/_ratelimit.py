@@ -138,6 +138,8 @@ class WindowLimiter:
         self._bucket = AsyncLimiter(limit, window)
         self._remaining: int | None = None
         self._reset_at: float | None = None
+        self._server_reset: float | None = None
+        self._window_learned = False
         self._window_id = 0
         self._rolled_at: float | None = None
         self._gate_until: float | None = None
@@ -288,11 +290,11 @@ class WindowLimiter:
         else:
             self._headers_seen = True
             self._headers_absent = False
-            confirmed = self._apply_headers(headers, now, permit)
-            if confirmed and status != 429 and self._rolled_at is not None:
+            confirmed_roll = self._apply_headers(headers, now, permit)
+            if confirmed_roll and status != 429:
                 self._calibrated = True
         if status == 429:
-            self._on_429(headers, now, retry_after)
+            self._on_429(permit, headers, now, retry_after)
         else:
             self._consecutive_429 = 0
         self._wake()
@@ -311,62 +313,99 @@ class WindowLimiter:
     def _apply_headers(
         self, headers: RateLimitHeaders, now: float, permit: Permit
     ) -> bool:
-        """Reconcile with one response; return whether it confirms the window."""
+        """Reconcile with one response.
+
+        Returns whether the response confirmed a window that the limiter had
+        assumed at a reset.
+        """
+        rolled = self._rolled_at is not None
         if headers.limit is not None and headers.limit != self._limit:
             self._resize(headers.limit)
         reset_at = None if headers.reset is None else self._to_loop_time(headers.reset)
         if reset_at is not None:
             reset_at = self._clamp_reset(reset_at, now)
-        elif self._reset_at is None:
+        elif self._server_reset is None:
             # No usable reset: assume the window ends one length from now.
             reset_at = now + self.window
         window_state = self._classify(reset_at)
-        sent_after_roll = (
-            self._rolled_at is not None and permit.window == self._window_id
-        )
-        if window_state == "old" and sent_after_roll:
-            # Sent after the assumed reset, yet counted in the old window.
-            self._learn_margin(now)
-            window_state = self._classify(reset_at)
         if window_state == "old":
             return False
-        if window_state == "new":
-            self._open_window(reset_at)
-        elif reset_at is not None and self._reset_at is not None:
+        if window_state == "same" and self._sent_after_roll(permit):
+            # Sent after the assumed reset, yet counted in the old window.
+            self._learn_margin(now)
+        elif window_state == "new":
+            self._enter_server_window(reset_at)
+        elif reset_at is not None and self._server_reset is not None:
             # Same window: keep the latest announced boundary, the safe side
             # when the server rounds its reset down.
-            self._reset_at = max(self._reset_at, reset_at)
+            self._server_reset = max(self._server_reset, reset_at)
+            if self._rolled_at is None:
+                self._reset_at = self._server_reset
         if headers.remaining is not None:
             if self._remaining is None:
                 self._remaining = headers.remaining
             else:
                 self._remaining = min(self._remaining, headers.remaining)
         self._update_snapshot(headers)
-        return True
+        return rolled and window_state == "new"
 
     def _classify(self, reset_at: float | None) -> str:
-        if reset_at is None or self._reset_at is None:
-            return "new" if self._reset_at is None and reset_at is not None else "same"
-        half = self.window / 2
-        if reset_at > self._reset_at + half:
+        # Resets within the tolerance are one window: a reset sent as whole
+        # seconds until the boundary varies by up to a second between responses.
+        if reset_at is None or self._server_reset is None:
+            return "new" if reset_at is not None else "same"
+        tolerance = min(1.0, self.window / 4)
+        if reset_at > self._server_reset + tolerance:
             return "new"
-        if reset_at < self._reset_at - half:
+        if reset_at < self._server_reset - tolerance:
             return "old"
         return "same"
 
-    def _open_window(self, reset_at: float | None) -> None:
-        self._window_id += 1
+    def _sent_after_roll(self, permit: Permit) -> bool:
+        return self._rolled_at is not None and permit.window == self._window_id
+
+    def _enter_server_window(self, reset_at: float | None) -> None:
+        assert reset_at is not None
+        previous = self._server_reset
+        if previous is not None:
+            self._learn_window(reset_at - previous)
+        if self._rolled_at is None:
+            # The server moved on before the limiter assumed it would.
+            self._window_id += 1
+            self._remaining = None
+        self._server_reset = reset_at
         self._reset_at = reset_at
-        self._remaining = None
         self._rolled_at = None
 
+    def _learn_window(self, gap: float) -> None:
+        # Consecutive resets are whole windows apart, so the smallest gap seen
+        # is the window length. The first gap replaces the configured length.
+        if gap <= 0:
+            return
+        if not self._window_learned or gap < self.window - 1e-6:
+            if abs(gap - self.window) > 1e-6:
+                logger.info("Server window length is %.3f s", gap)
+            self.window = gap
+            self._window_learned = True
+
+    def _reset_of(self, headers: RateLimitHeaders) -> float | None:
+        if headers.reset is None:
+            return None
+        return self._clamp_reset(self._to_loop_time(headers.reset), self._now())
+
     def _on_429(
-        self, headers: RateLimitHeaders | None, now: float, retry_after: float | None
+        self,
+        permit: Permit,
+        headers: RateLimitHeaders | None,
+        now: float,
+        retry_after: float | None,
     ) -> None:
         self.stats.responses_429 += 1
         self._consecutive_429 += 1
         self._remaining = 0
-        if self._rolled_at is not None and now - self._rolled_at < self.window / 2:
+        if self._sent_after_roll(permit) and (
+            headers is None or self._classify(self._reset_of(headers)) != "new"
+        ):
             self._learn_margin(now)
         if retry_after is not None:
             gate = now + retry_after
@@ -393,11 +432,11 @@ class WindowLimiter:
                 learned,
             )
             self.margin = learned
-        if self._reset_at is not None:
-            self._reset_at -= self.window
+        self._reset_at = self._server_reset
         self._window_id -= 1
         self._rolled_at = None
         self._calibrated = False
+        self._remaining = 0
 
     def _resize(self, limit: int) -> None:
         logger.info("Server limit changed from %d to %d per window", self._limit, limit)

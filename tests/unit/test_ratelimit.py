@@ -265,3 +265,42 @@ async def test_limiter_without_headers_uses_bucket() -> None:
 
     # 10 in the first burst, then one per second from the leaky bucket.
     assert loop.time() == pytest.approx(15.0, abs=1.0)
+
+
+@pytest.mark.looptime
+async def test_limiter_learns_window_length() -> None:
+    """A limiter set for 60 s windows adapts to a server with 3 s windows."""
+    server = SimulatedWindow(limit=10, window=3.0, phase=0.5)
+    limiter = make_limiter(limit=10, window=60.0, margin=0.01)
+
+    elapsed = await drive(limiter, server, requests=100, concurrency=20)
+
+    assert limiter.window == pytest.approx(3.0)
+    assert server.rejected == 0
+    assert sum(server.accepted.values()) == 100
+    # Ten windows of ten: the first ends after 2.5 s, nine more follow.
+    assert elapsed < 2.5 + 9 * 3.0 + 1.0
+
+
+@pytest.mark.looptime
+async def test_limiter_whole_second_delta_reset() -> None:
+    """Resets sent as whole seconds until the boundary still form one window."""
+
+    @attrs.define
+    class DeltaWindow(SimulatedWindow):
+        def handle(self, now: float) -> tuple[int, RateLimitHeaders]:
+            status, headers = super().handle(now)
+            assert headers.reset is not None
+            # The server sends ceil(seconds until reset), as an integer delta.
+            delta = math.ceil(headers.reset - (EPOCH0 + now))
+            return status, RateLimitHeaders(
+                headers.limit, headers.remaining, EPOCH0 + now + delta
+            )
+
+    server = DeltaWindow(limit=10, window=4.0, phase=0.3)
+    limiter = make_limiter(limit=10, window=4.0, margin=0.01)
+
+    await drive(limiter, server, requests=100, concurrency=30, latency=0.05)
+
+    assert server.rejected == 0
+    assert sum(server.accepted.values()) == 100
