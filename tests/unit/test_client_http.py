@@ -123,7 +123,7 @@ class MockResponse(aiohttp.ClientResponse):
     def __init__(self, method: str, url: Any, **kwargs: Any) -> None:
         # NOTE: aiohttp 3.14 made ``stream_writer`` a required argument, which
         # aioresponses 0.7.9 does not pass. Its mock responses are complete
-        # when built, so a writer that reports no output bytes stands in.
+        # when built, so a placeholder writer with zero output bytes suffices.
         kwargs.setdefault("stream_writer", types.SimpleNamespace(output_size=0))
         super().__init__(method, url, **kwargs)
 
@@ -347,7 +347,7 @@ async def test_invalid_arguments_send_nothing(
 async def test_client_errors_not_retried(
     mocked: Any, client: Client, status: int, error_class: type[APIStatusError]
 ) -> None:
-    """A 4xx answer raises its mapped error after exactly one request."""
+    """A 4xx response raises its mapped error after exactly one request."""
     mocked.get(
         MEMBERS_URL,
         status=status,
@@ -414,7 +414,7 @@ async def test_post_server_error_sent_once(mocked: Any, client: Client) -> None:
 
 
 async def test_get_rate_limited_then_succeeds(mocked: Any, client: Client) -> None:
-    """A GET answered 429 is resent once the announced reset has passed."""
+    """A GET rejected with 429 is resent once the announced reset has passed."""
     mocked.get(
         MEMBERS_URL, status=429, payload={"message": "slow down"}, headers=SPENT_HEADERS
     )
@@ -428,7 +428,7 @@ async def test_get_rate_limited_then_succeeds(mocked: Any, client: Client) -> No
 
 
 async def test_post_rate_limited_then_succeeds(mocked: Any, client: Client) -> None:
-    """A POST answered 429 was not processed, so it is resent."""
+    """A POST rejected with 429 was not processed, so it is resent."""
     mocked.post(
         SCHEDULE_URL,
         status=429,
@@ -445,7 +445,7 @@ async def test_post_rate_limited_then_succeeds(mocked: Any, client: Client) -> N
 
 
 async def test_success_body_not_json(mocked: Any, client: Client) -> None:
-    """A 200 answer with an HTML body raises ResponseDecodeError."""
+    """A 200 response with an HTML body raises ResponseDecodeError."""
     mocked.get(
         MEMBERS_URL,
         body="<html>maintenance</html>",
@@ -579,9 +579,10 @@ def test_constructor_rejects_relative_base_url() -> None:
 def test_constructor_hides_rejected_key() -> None:
     """A rejected API key is not shown in the ValidationError."""
     with pytest.raises(ValidationError) as caught:
-        Client(USERNAME, "   \n", base_url="not a url")
+        Client(USERNAME, 987654)  # type: ignore[arg-type]
 
-    assert "   \n" not in str(caught.value)
+    assert "987654" not in str(caught.value)
+    assert caught.value.value == "<hidden>"
 
 
 async def test_key_absent_from_repr_errors_and_logs(

@@ -120,7 +120,7 @@ def test_status_error_appends_hint() -> None:
 
 @pytest.mark.parametrize("status", [500, 502, 503])
 def test_post_server_error_outcome_unknown(status: int) -> None:
-    """A 5xx answer to a POST marks the outcome unknown and says what to do."""
+    """A 5xx response to a POST marks the outcome unknown and advises a check."""
     error = ServerError(status=status, method="POST", url=SCHEDULE_URL, message="oops")
 
     assert error.outcome_unknown is True
@@ -130,7 +130,7 @@ def test_post_server_error_outcome_unknown(status: int) -> None:
 
 @pytest.mark.parametrize("status", [500, 502, 503])
 def test_get_server_error_outcome_known(status: int) -> None:
-    """A 5xx answer to a GET has no unknown outcome and no such hint."""
+    """A 5xx response to a GET has no unknown outcome and no such hint."""
     error = ServerError(status=status, method="GET", url=MEMBERS_URL, message="oops")
 
     assert error.outcome_unknown is False
@@ -138,7 +138,7 @@ def test_get_server_error_outcome_known(status: int) -> None:
 
 
 def test_post_client_error_outcome_known() -> None:
-    """A 4xx answer to a POST was not processed, so its outcome is known."""
+    """A 4xx response to a POST was not processed, so its outcome is known."""
     error = BadRequestError(status=400, method="POST", url=SCHEDULE_URL, message="x")
 
     assert error.outcome_unknown is False

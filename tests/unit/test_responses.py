@@ -53,7 +53,7 @@ def raw_response(
     url: str = MEMBERS_URL,
     content_type: str = "application/json",
 ) -> RawResponse:
-    """Build a RawResponse; a dict body is encoded as JSON."""
+    """Build a RawResponse, encoding a dict body as JSON."""
     data = json.dumps(body).encode() if isinstance(body, dict) else body
     headers = CIMultiDictProxy(CIMultiDict({"Content-Type": content_type}))
     return RawResponse(
@@ -163,7 +163,7 @@ def test_build_status_error_empty_body() -> None:
 
 
 def test_build_status_error_post_server_error_hint() -> None:
-    """A 5xx answer to a POST is marked outcome-unknown with the hint."""
+    """A 5xx response to a POST is marked outcome-unknown with the hint."""
     response = raw_response(500, {"message": "oops"}, method="POST", url=SCHEDULE_URL)
 
     error = build_status_error(response)
@@ -176,7 +176,7 @@ def test_build_status_error_post_server_error_hint() -> None:
 
 
 def test_build_status_error_get_server_error_no_hint() -> None:
-    """A 5xx answer to a GET has no unknown outcome and no hint."""
+    """A 5xx response to a GET has no unknown outcome and no hint."""
     error = build_status_error(raw_response(500, {"message": "oops"}))
 
     assert error.outcome_unknown is False
