@@ -9,9 +9,10 @@ field that broke, and the error is raised as :class:`ResponseDecodeError`.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, get_args, get_origin
 
 import cattrs
+from cattrs.cols import homogenous_tuple_structure_factory
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 from cattrs.v import format_exception
 
@@ -24,9 +25,15 @@ from ._models import (
     ScheduleSettings,
 )
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 __all__ = ["make_converter", "structure_response", "unstructure_settings"]
 
 T = TypeVar("T")
+
+# Attribute names whose JSON key differs, for the converter and error paths.
+_PAGE_WIRE_NAMES = {"total_pages": "totalPages", "total_elements": "totalElements"}
 
 _STATUS_BY_VALUE: dict[str, MemberStatus] = {
     status.value: status for status in MemberStatus
@@ -86,6 +93,25 @@ def _describe(value: Any) -> str:
     return f"{type(value).__name__} {text}"
 
 
+def _is_homogeneous_tuple(type_: Any) -> bool:
+    args = get_args(type_)
+    return get_origin(type_) is tuple and len(args) == 2 and args[1] is Ellipsis
+
+
+def _strict_tuple(type_: Any, converter: cattrs.Converter) -> Callable[[Any, Any], Any]:
+    # cattrs' own hook accepts any iterable, so a string would become a tuple
+    # of characters and an object a tuple of its keys. JSON arrays only.
+    base = homogenous_tuple_structure_factory(type_, converter)
+
+    def structure(value: Any, target: Any) -> Any:
+        if type(value) is not list:
+            msg = f"expected a JSON array, got {_describe(value)}"
+            raise TypeError(msg)
+        return base(value, target)
+
+    return structure
+
+
 def _unstructure_datetime(value: datetime) -> str:
     utc = value.astimezone(UTC)
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
@@ -109,6 +135,7 @@ def make_converter(*, detailed_validation: bool = False) -> cattrs.Converter:
     converter.register_structure_hook_func(
         lambda type_: type_ == str | None, _structure_optional_str
     )
+    converter.register_structure_hook_factory(_is_homogeneous_tuple, _strict_tuple)
     converter.register_unstructure_hook(datetime, _unstructure_datetime)
 
     converter.register_structure_hook(
@@ -119,8 +146,8 @@ def make_converter(*, detailed_validation: bool = False) -> cattrs.Converter:
         make_dict_structure_fn(
             MemberPage,
             converter,
-            total_pages=override(rename="totalPages"),
-            total_elements=override(rename="totalElements"),
+            total_pages=override(rename=_PAGE_WIRE_NAMES["total_pages"]),
+            total_elements=override(rename=_PAGE_WIRE_NAMES["total_elements"]),
         ),
     )
     converter.register_structure_hook(
@@ -175,8 +202,14 @@ def _locate_error(data: Any, model: type[T], fast_error: Exception) -> tuple[str
         )
         if messages:
             reason, _, path = messages[0].rpartition(" @ ")
-            return path or "$", reason or messages[0]
+            return _wire_path(path or "$"), reason or messages[0]
     return "$", str(fast_error) or type(fast_error).__name__
+
+
+def _wire_path(path: str) -> str:
+    for name, wire in _PAGE_WIRE_NAMES.items():
+        path = path.replace(f".{name}", f".{wire}")
+    return path
 
 
 def _format_exception(error: BaseException, type_: type | None) -> str:

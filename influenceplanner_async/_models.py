@@ -115,8 +115,8 @@ class ScheduleResult:
     """Response of a schedule creation: one schedule URL per media."""
 
     status: str
-    message: str | None
     data: tuple[str, ...]
+    message: str | None = None
 
     @property
     def schedule_ids(self) -> tuple[str, ...]:

@@ -269,10 +269,6 @@ def test_missing_page_field_names_path(field: str) -> None:
     assert error.path == f"$.{field}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the path names the attribute total_pages, not the wire key totalPages",
-)
 def test_bad_camel_case_field_names_wire_key() -> None:
     """A renamed field's path uses the JSON key that the server sent."""
     data = members_example()
@@ -283,10 +279,6 @@ def test_bad_camel_case_field_names_wire_key() -> None:
     assert error.path == "$.totalPages"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a string in place of the results list is iterated by character",
-)
 def test_results_string_names_results_path() -> None:
     """A string in place of the results list raises with the path $.results."""
     data = members_example()
@@ -341,10 +333,6 @@ def test_bad_schedule_result_names_path(data: dict[str, Any], path: str) -> None
     assert error.path == path
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a string in place of the data list decodes as one URL per character",
-)
 def test_schedule_data_string_is_rejected() -> None:
     """A string in place of the data list raises instead of being split."""
     data = {"message": None, "status": "CREATED", "data": "https://x.test/s/abc"}
@@ -354,11 +342,6 @@ def test_schedule_data_string_is_rejected() -> None:
     assert error.path == "$.data"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ScheduleResult.message has no default, so an absent message is "
-    "rejected although the reference gives it the default null",
-)
 def test_schedule_result_without_message_decodes() -> None:
     """A schedule response without the optional message decodes to None."""
     data = {"status": "CREATED", "data": ["https://x.test/s/abc"]}
