@@ -88,8 +88,8 @@ async def run_demo(console: Console, api: FakePartnerAPI) -> None:
     """
     async with run_fake_api(api) as server:
         _announce(console, server.base_url, api)
-        # The client cannot learn the window's length from the headers, so it
-        # is told the fake's compressed window.
+        # No header announces the window's length, so the client's limiter is
+        # configured with the fake's compressed window.
         limiter = WindowLimiter(window=DEMO_WINDOW_SECONDS)
         started = time.perf_counter()
         async with Client(
@@ -275,6 +275,7 @@ def _show_rate_limit(
     table = Table()
     table.add_column("Figure")
     table.add_column("Value", justify="right")
+
     table.add_row("Requests sent by the client", str(stats.requests_sent))
     table.add_row("429 responses received", str(stats.responses_429))
     table.add_row("Retries", str(stats.retries))
@@ -283,16 +284,19 @@ def _show_rate_limit(
         "Time spent waiting, summed over concurrent requests",
         f"{stats.wait_seconds:.2f} s",
     )
+
     snapshot = client.rate_limit
     if snapshot is not None:
         table.add_row("Last X-RateLimit-Limit", str(snapshot.limit))
         table.add_row("Last X-RateLimit-Remaining", str(snapshot.remaining))
         reset = snapshot.reset.isoformat(timespec="seconds")
         table.add_row("Last X-RateLimit-Reset", reset)
+
     table.add_row("Requests the fake API received", str(len(api.requests)))
     table.add_row("429 responses the fake API sent", str(api.count_429))
     table.add_row("Elapsed time", f"{elapsed:.2f} s")
     console.print(table)
+
     if stats.waits:
         console.print(
             f"The client waited for the next window instead of exceeding "

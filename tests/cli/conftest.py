@@ -36,7 +36,7 @@ THREAD_TIMEOUT_SECONDS = 10.0
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Remove the library's environment variables, so that no test sees a real key."""
+    """Remove the library's environment variables, so that no test reads a real key."""
     for name in ENV_NAMES:
         monkeypatch.delenv(name, raising=False)
 
@@ -45,11 +45,11 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 def main_thread_loop() -> Iterator[None]:
     """Give the main thread a loop that the test closes.
 
-    looptime's plugin asks the event loop policy for the main thread's loop
-    before each test, which creates one when none is set. The command's
-    ``asyncio.run`` then unsets it without closing it, and the leak fails
-    the run as a ResourceWarning. Providing the loop here lets teardown
-    close it.
+    Before each test, looptime's plugin calls the policy's
+    ``get_event_loop()``, which creates a loop when none is set. The
+    command's ``asyncio.run`` then unsets that loop without closing it, and
+    the leak fails the run as a ResourceWarning. Providing the loop here lets
+    teardown close it.
     """
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)

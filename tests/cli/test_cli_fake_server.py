@@ -15,7 +15,7 @@ import pytest
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-# How long a subprocess may take to start, answer or stop before the test fails.
+# How long a subprocess may take to start, respond or stop before the test fails.
 PROCESS_TIMEOUT_SECONDS = 30.0
 COMMAND = [sys.executable, "-m", "influenceplanner_async.cli"]
 

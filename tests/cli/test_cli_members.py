@@ -65,7 +65,7 @@ def test_members_jsonl_has_one_object_per_line(
 def test_members_limit_stops_early(
     runner: CliRunner, api_env: dict[str, str], fake_api: FakePartnerAPI
 ) -> None:
-    """--limit prints N members and asks the server for no more than N."""
+    """--limit prints N members and requests no more than N from the server."""
     result = runner.invoke(
         cli, ["members", "--format", "jsonl", "--limit", "7"], env=api_env
     )
