@@ -1,7 +1,7 @@
 """A fake InfluencePlanner Partner API for tests, demos and benchmarks.
 
 ``FakePartnerAPI`` serves the two endpoints of the Partner API from memory,
-with the reference's Basic authentication, pagination, validation and
+with the documented Basic authentication, pagination, validation and
 fixed-window rate limit, and records every request. Tests script failures
 through ``api.faults`` with the constructors in ``faults``.
 

@@ -95,7 +95,7 @@ class FakePartnerAPI:
 
         Args:
             credentials: Username to API key; ``None`` means ``alice`` with
-                ``ip-1234``, the reference's example.
+                ``ip-1234``, the API documentation's example.
             members: The network; ``None`` means ``seed_members(200, seed=0)``.
             limit: Requests allowed per window and username.
             window_seconds: Length of a rate-limit window in seconds.
@@ -187,7 +187,7 @@ class FakePartnerAPI:
         """Return per-username window statistics, oldest window first.
 
         Each ``WindowStats`` is a ``(window_start, accepted, rejected)`` tuple.
-        The key ``None`` holds unauthenticated requests.
+        The key ``None`` contains unauthenticated requests.
         """
         return self.limiter.stats()
 

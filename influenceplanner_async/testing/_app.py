@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+import logging
 import math
 from typing import TYPE_CHECKING, Any
 
@@ -62,9 +63,12 @@ if TYPE_CHECKING:
 
     from influenceplanner_async.testing._api import FakePartnerAPI
     from influenceplanner_async.testing._headers import ResetFormat
+    from influenceplanner_async.testing._validation import ScheduleRequest
     from influenceplanner_async.testing._window import WindowDecision
 
 __all__ = ["build_application"]
+
+logger = logging.getLogger("influenceplanner_async.testing")
 
 _API_KEY: web.AppKey[FakePartnerAPI] = web.AppKey("fake_partner_api")
 _SCHEDULE_BASE_URL = "https://influenceplanner.com/planned/calendar/schedule/"
@@ -140,7 +144,7 @@ async def _respond(
     username: str | None,
     decision: WindowDecision,
 ) -> web.Response:
-    # 1. Over the limit: 429 whoever asks.
+    # 1. Over the limit: 429, with or without valid credentials.
     if not decision.is_allowed:
         return _too_many_requests(api, decision, now=api.clock())
 
@@ -216,6 +220,12 @@ async def _create_schedule(request: web.Request) -> web.Response:
     except InvalidRequestError as exc:
         return _error(api, 400, exc.message)
 
+    urls = _record_schedules(api, schedule)
+    payload = {"message": None, "status": "CREATED", "data": urls}
+    return json_response(payload, ensure_ascii=api.ensure_ascii)
+
+
+def _record_schedules(api: FakePartnerAPI, schedule: ScheduleRequest) -> list[str]:
     urls = []
     for media in schedule.medias:
         schedule_id = api.new_schedule_id()
@@ -235,12 +245,11 @@ async def _create_schedule(request: web.Request) -> web.Response:
                 created_at=api.now(),
             )
         )
-    payload = {"message": None, "status": "CREATED", "data": urls}
-    return json_response(payload, ensure_ascii=api.ensure_ascii)
+    return urls
 
 
 def is_json_acceptable(accept: str) -> bool:
-    """Whether an ``Accept`` header value admits ``application/json``."""
+    """Check whether an ``Accept`` header value admits ``application/json``."""
     for media_range in accept.split(","):
         media_type, *parameters = (part.strip() for part in media_range.split(";"))
         if media_type.lower() not in {"application/json", "application/*", "*/*"}:
@@ -358,6 +367,14 @@ def _record(
     now: float,
     status: int | None,
 ) -> None:
+    # The username is logged, never the Authorization header or a body.
+    logger.debug(
+        "Fake API served %s %s with %s for user %r",
+        request.method,
+        request.path,
+        "no response" if status is None else status,
+        username,
+    )
     api.requests.append(
         ReceivedRequest(
             method=request.method,

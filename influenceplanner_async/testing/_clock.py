@@ -4,13 +4,14 @@ from __future__ import annotations
 
 __all__ = ["ManualClock"]
 
-# 2023-11-14T22:14:00Z: a whole multiple of 60, 10 and 3 seconds, so windows
-# of those lengths start exactly at the clock's start.
-DEFAULT_START = 1_700_000_040.0
+# 2025-10-09T08:54:00Z: a whole multiple of 60, 10 and 3 seconds, so windows
+# of those lengths start exactly at the clock's start. It is later than every
+# generated member's dates, so a touched member sorts as the newest.
+DEFAULT_START = 1_760_000_040.0
 
 
 class ManualClock:
-    """An epoch-seconds clock that only moves when told to.
+    """An epoch-seconds clock that moves only when a test advances or sets it.
 
     Pass it as ``FakePartnerAPI(clock=...)`` so that window tests advance time
     instead of sleeping.

@@ -94,7 +94,7 @@ class HtmlErrorPageFault:
     """Send a ``text/html`` error page as a reverse proxy in front of the API would.
 
     The page carries no ``X-RateLimit-*`` headers unless ``with_headers`` is
-    set, because the proxy answers without asking the API.
+    set, because the proxy sends it without reaching the API.
     """
 
     status: int = 502

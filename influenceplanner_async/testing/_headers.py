@@ -1,7 +1,7 @@
 """Rate-limit and Date header values of the fake API.
 
-The reference only says that ``X-RateLimit-Reset`` is "a timestamp value", so
-the fake can send it in each of the forms a client may meet.
+The Partner API documentation only calls ``X-RateLimit-Reset`` "a timestamp
+value", so the fake can send it in each of the forms a client may meet.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from influenceplanner_async._models import MemberStatus
 __all__ = ["FakeMember", "format_timestamp", "seed_members"]
 
 # Generated dates lie before this instant, so a seed gives the same members on
-# every run whatever the wall clock says.
+# every run whatever the wall-clock time.
 _SEED_EPOCH = datetime(2025, 7, 15, tzinfo=UTC)
 _MAX_AGE_DAYS = 5 * 365
 _FIRST_GENERATED_ID = 61402
@@ -117,7 +117,7 @@ class FakeMember:
 
 
 def reference_members() -> list[FakeMember]:
-    """Return the two members shown in the API reference's listing example."""
+    """Return the two members shown in the API documentation's listing example."""
     return [
         FakeMember(
             membership_id=61400,

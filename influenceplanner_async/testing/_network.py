@@ -90,7 +90,7 @@ class MemberNetwork:
             raise KeyError(message) from None
 
     def has_user_id(self, user_id: str) -> bool:
-        """Whether a member of the network has ``user_id``."""
+        """Check whether a member of the network has ``user_id``."""
         return user_id in self._user_ids
 
     def add(self, member: FakeMember) -> None:

@@ -35,7 +35,7 @@ _SETTINGS_NUMBERS = (
 
 
 class InvalidRequestError(Exception):
-    """A request that the API answers with 400 Bad Request."""
+    """A request that the API rejects with 400 Bad Request."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)

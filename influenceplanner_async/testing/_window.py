@@ -6,11 +6,11 @@ phase. Each key (a username, or ``None`` for unauthenticated requests) has one
 counter per window, shared by every connection that uses those credentials.
 Every request is counted when it arrives. Once a request would take the count
 past the limit, the window is blocked: that request and every later one until
-the window ends are rejected with 429, as the API "stops processing any
-requests from your app for the remainder of the current 60-second period".
-Whether rejected requests add to the count is configurable; it only changes
-``X-RateLimit-Remaining`` and the statistics, never the decisions, because a
-blocked window stays blocked.
+the window ends are rejected with 429. The Partner API documentation states
+that the API "stops processing any requests from your app for the remainder
+of the current 60-second period". Whether rejected requests add to the count
+is configurable. That choice changes only ``X-RateLimit-Remaining`` and the
+statistics, never the decisions, because a blocked window stays blocked.
 """
 
 from __future__ import annotations

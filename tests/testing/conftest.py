@@ -18,7 +18,7 @@ from influenceplanner_async.testing import (
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
-# The reference's example credentials, which the fake accepts by default.
+# The API documentation's example credentials, which the fake accepts by default.
 ALICE_AUTHORIZATION = "Basic " + base64.b64encode(b"alice:ip-1234").decode()
 
 

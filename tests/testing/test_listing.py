@@ -101,7 +101,7 @@ async def test_listing_offset_past_end(
 
 
 async def test_listing_reference_example(session: aiohttp.ClientSession) -> None:
-    """A network of the two example members reproduces the reference's response."""
+    """The two example members reproduce the documented example response."""
     async with run_fake_api(members=seed_members(2)) as server:
         status, page = await get_members(session, server, offset=0, limit=5)
 

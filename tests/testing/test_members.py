@@ -17,7 +17,7 @@ def test_seed_members_deterministic() -> None:
 
 
 def test_seed_members_reference_examples_first() -> None:
-    """The first two members are the reference's example members."""
+    """The first two members are the API documentation's example members."""
     john, jane = seed_members(10)[:2]
 
     assert john.to_json() == {
@@ -115,7 +115,7 @@ def test_fake_member_to_json_fractional_time() -> None:
 
 
 def test_fake_member_to_json_has_no_created_at() -> None:
-    """The wire object has exactly the reference's keys."""
+    """The wire object has exactly the API documentation's keys."""
     member: FakeMember = seed_members(3)[2]
 
     assert set(member.to_json()) == {

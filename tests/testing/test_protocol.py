@@ -26,7 +26,7 @@ def basic(credentials: bytes) -> str:
 
 
 async def test_auth_reference_header(server: FakeServer) -> None:
-    """The reference's literal header for alice:ip-1234 is accepted."""
+    """The API documentation's literal header for alice:ip-1234 is accepted."""
     headers = {"Authorization": "Basic YWxpY2U6aXAtMTIzNA=="}
     async with (
         aiohttp.ClientSession() as session,

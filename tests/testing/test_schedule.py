@@ -21,7 +21,7 @@ SCHEDULE_URL = re.compile(
 
 
 def reference_body() -> dict[str, Any]:
-    """Return the reference's example request body."""
+    """Return the API documentation's example request body."""
     return {
         "types": ["REPOST", "UNREPOST"],
         "medias": ["https://soundcloud.com/example/demo"],
@@ -50,7 +50,7 @@ async def create(
 async def test_schedule_reference_example(
     server: FakeServer, session: aiohttp.ClientSession
 ) -> None:
-    """The reference's example creates one schedule and returns its URL."""
+    """The API documentation's example creates one schedule and returns its URL."""
     status, body = await create(session, server, reference_body())
 
     assert status == 200
@@ -139,7 +139,7 @@ async def test_schedule_comment_with_three_targets(
 
 
 def changed(**changes: Any) -> dict[str, Any]:
-    """Return the reference body with ``changes`` applied; None removes a key."""
+    """Return the example body with ``changes`` applied, where None removes a key."""
     body = reference_body()
     for key, value in changes.items():
         if value is None:
