@@ -14,6 +14,7 @@ minute, or without ``--quick`` for the full table (about 10 minutes).
 from __future__ import annotations
 
 import asyncio
+import base64
 import heapq
 import math
 import time
@@ -23,11 +24,10 @@ import aiohttp
 import attrs
 from aiolimiter import AsyncLimiter
 
+from _common import DOCS_DIR, make_parser, markdown_table, write_json
 from influenceplanner_async import Client, RetryPolicy, WindowLimiter
 from influenceplanner_async._headers import parse_reset
 from influenceplanner_async.testing import FakePartnerAPI, run_fake_api, seed_members
-
-from _common import DOCS_DIR, make_parser, markdown_table, write_json
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -67,6 +67,20 @@ class CellResult:
     @property
     def wall_ratio(self) -> float:
         return self.wall_seconds / self.ideal_seconds
+
+
+# Fraction of a window that has passed when a cell starts. A fixed phase makes
+# runs comparable; the library's first request goes alone, so a cell that
+# started just before a reset would lose the rest of the first window.
+START_PHASE = 0.3
+
+
+async def _sleep_until_phase(window: float) -> None:
+    now = time.time()
+    target = (math.floor(now / window) + START_PHASE) * window
+    if target <= now:
+        target += window
+    await asyncio.sleep(target - now)
 
 
 def ideal_seconds(
@@ -113,8 +127,9 @@ async def run_library(base_url: str, settings: Settings, concurrency: int) -> No
 async def run_bare(base_url: str, settings: Settings, concurrency: int) -> None:
     """Send the requests through aiohttp paced by an aiolimiter bucket alone."""
     bucket = AsyncLimiter(settings.limit, settings.window)
-    auth = aiohttp.BasicAuth(USERNAME, API_KEY)
-    async with aiohttp.ClientSession(auth=auth) as session:
+    token = base64.b64encode(f"{USERNAME}:{API_KEY}".encode()).decode()
+    headers = {"Authorization": f"Basic {token}"}
+    async with aiohttp.ClientSession(headers=headers) as session:
 
         async def one() -> None:
             while True:
@@ -162,6 +177,7 @@ async def measure_cell(
         reset_format="epoch_float",
     )
     async with run_fake_api(api) as server:
+        await _sleep_until_phase(settings.window)
         start = time.time()
         await runner(server.base_url, settings, concurrency)
         wall = time.time() - start
@@ -190,13 +206,18 @@ async def measure_cell(
     )
 
 
+CLIENTS = (("library", run_library), ("bare aiolimiter", run_bare))
+
+
 async def run_all(settings: Settings) -> list[CellResult]:
     """Measure every cell with both clients, the library first."""
     results = []
     for concurrency in settings.concurrency:
         for latency in settings.latencies:
-            for name, runner in (("library", run_library), ("bare aiolimiter", run_bare)):
-                result = await measure_cell(name, runner, settings, concurrency, latency)
+            for name, runner in CLIENTS:
+                result = await measure_cell(
+                    name, runner, settings, concurrency, latency
+                )
                 print(_format_line(result), flush=True)
                 results.append(result)
     return results
@@ -244,12 +265,13 @@ def render_markdown(results: list[CellResult], settings: Settings, quick: bool) 
     mode = "--quick" if quick else "full"
     return f"""# Rate-limit benchmark
 
-Each cell sends {settings.requests} requests (`GET /network/members?limit=1`) from the given
-number of tasks to the fake Partner API, whose window allows {settings.limit} requests per
-{settings.window:g} s and whose responses are delayed by the given latency. The library
-client uses `WindowLimiter(margin=0.01)`; the bare client paces with
-`aiolimiter.AsyncLimiter({settings.limit}, {settings.window:g})` and, after a 429, sleeps
-until the announced reset. Both run in the same process, one after the other.
+Each cell sends {settings.requests} requests (`GET /network/members?limit=1`) from the
+given number of tasks to the fake Partner API, whose window allows {settings.limit}
+requests per {settings.window:g} s and whose responses are delayed by the given latency.
+Every cell starts {START_PHASE:.0%} of the way into a window. The library client uses
+`WindowLimiter(margin=0.01)`. The bare client paces with
+`aiolimiter.AsyncLimiter({settings.limit}, {settings.window:g})` and, after a 429,
+sleeps until the announced reset. Both run in the same process, one after the other.
 
 "Saturated windows" are the windows that the ideal schedule fills to the limit;
 the column gives the lowest share of the limit that the client used in any of them.
@@ -286,8 +308,8 @@ def render_timeline(results: list[CellResult], path: Any) -> None:
         for result in results
         if result.concurrency == busiest and result.latency == latency
     ]
-    figure, axes = plt.subplots(len(chosen), 1, figsize=(8, 2.6 * len(chosen)))
-    for axis, result in zip(figure.axes if len(chosen) > 1 else [axes], chosen, strict=True):
+    figure, _ = plt.subplots(len(chosen), 1, figsize=(8, 2.6 * len(chosen)))
+    for axis, result in zip(figure.axes, chosen, strict=True):
         accepted = [pair[0] for pair in result.per_window]
         rejected = [pair[1] for pair in result.per_window]
         positions = range(len(accepted))
