@@ -17,10 +17,8 @@ from ._converter import unstructure_settings
 from ._errors import (
     APIConnectionError,
     APIStatusError,
-    APITimeoutError,
     ClientStateError,
     RateLimitError,
-    ServerError,
     ValidationError,
 )
 from ._headers import parse_date, parse_rate_limit_headers, parse_retry_after
@@ -36,6 +34,8 @@ from ._models import (
 )
 from ._ratelimit import BudgetUnavailable, LimiterStats, Permit, WindowLimiter
 from ._responses import RawResponse, build_status_error, decode_body
+from ._retry import RetryState, describe_failure
+from ._transport import send_once
 from ._validation import MAX_PAGE_SIZE, check_page_args, check_schedule_args
 from ._version import __version__
 
@@ -105,7 +105,12 @@ class Client:
         self._retry = retry or RetryPolicy()
         self._max_wait = max_wait
         self._limiter = limiter or WindowLimiter()
-        self._user_agent = f"{USER_AGENT} {user_agent}" if user_agent else USER_AGENT
+        agent = f"{USER_AGENT} {user_agent}" if user_agent else USER_AGENT
+        self._headers = {
+            "Authorization": self._credentials.authorization,
+            "Accept": "application/json",
+            "User-Agent": agent,
+        }
         self._trace_configs = trace_configs
         self._session = session
         self._owns_session = session is None
@@ -129,7 +134,13 @@ class Client:
         for name in ("INFLUENCEPLANNER_USERNAME", "INFLUENCEPLANNER_API_KEY"):
             value = env.get(name, "")
             if not value:
-                raise ValidationError(name, None, "environment variable must be set")
+                raise ValidationError(
+                    name,
+                    None,
+                    "environment variable is missing or empty",
+                    message=f"Environment variable {name} is missing or empty; "
+                    "set it before creating the client.",
+                )
             values[name] = value
         base_url = env.get("INFLUENCEPLANNER_BASE_URL")
         if base_url:
@@ -422,7 +433,7 @@ class Client:
         loop = asyncio.get_running_loop()
         deadline = None if wait_cap is None else loop.time() + wait_cap
         url = self._base_url + path
-        attempt = _Attempts(policy)
+        attempt = RetryState(policy)
         while True:
             try:
                 response = await self._send_limited(
@@ -452,7 +463,15 @@ class Client:
         except BudgetUnavailable as unavailable:
             raise self._deadline_error(method, url, unavailable.ready_at) from None
         try:
-            response = await self._send_once(session, method, url, params, json_body)
+            response = await send_once(
+                session,
+                method,
+                url,
+                headers=self._headers,
+                timeouts=self._timeout,
+                params=params,
+                json_body=json_body,
+            )
         except APIConnectionError as error:
             self._limiter.release(permit, sent=error.request_sent)
             raise
@@ -461,58 +480,6 @@ class Client:
             raise
         self._settle(permit, response)
         return response
-
-    async def _send_once(
-        self,
-        session: aiohttp.ClientSession,
-        method: str,
-        url: str,
-        params: dict[str, str] | None,
-        json_body: dict[str, Any] | None,
-    ) -> RawResponse:
-        headers = {
-            "Authorization": self._credentials.authorization,
-            "Accept": "application/json",
-            "User-Agent": self._user_agent,
-        }
-        timeout = aiohttp.ClientTimeout(
-            total=None, sock_connect=self._timeout.connect, sock_read=self._timeout.read
-        )
-        started = time.perf_counter()
-        try:
-            async with session.request(
-                method,
-                url,
-                params=params,
-                json=json_body,
-                headers=headers,
-                timeout=timeout,
-                allow_redirects=False,
-            ) as response:
-                body = await response.read()
-                raw = RawResponse(
-                    status=response.status,
-                    headers=response.headers,
-                    body=body,
-                    method=method,
-                    url=url,
-                )
-        except aiohttp.ClientError as error:
-            raise _translate_transport_error(error, method, url) from error
-        except TimeoutError as error:
-            msg = f"{method} {url} timed out waiting for the server"
-            raise APITimeoutError(
-                msg, method=method, url=url, request_sent=True
-            ) from error
-        logger.debug(
-            "%s %s -> %d in %.3f s (remaining %s)",
-            method,
-            url,
-            raw.status,
-            time.perf_counter() - started,
-            raw.headers.get("X-RateLimit-Remaining", "unknown"),
-        )
-        return raw
 
     def _settle(self, permit: Permit, response: RawResponse) -> None:
         server_date = parse_date(response.headers.get("Date"))
@@ -569,73 +536,14 @@ class Client:
         if deadline is not None and loop.time() + delay > deadline:
             raise error
         logger.warning(
-            "Retrying %s %s in %.2f s after: %s", method, url, delay, _reason(error)
+            "Retrying %s %s in %.2f s after: %s",
+            method,
+            url,
+            delay,
+            describe_failure(error),
         )
         if delay > 0:
             await asyncio.sleep(delay)
-
-
-class _Attempts:
-    """Counts the attempts of one call and decides whether to retry."""
-
-    def __init__(self, policy: RetryPolicy) -> None:
-        self.policy = policy
-        self.failures = 0
-        self.rate_limited = 0
-        self.total_delay = 0.0
-
-    def next_delay(
-        self, error: Exception, method: str, rng: random.Random
-    ) -> float | None:
-        """Return the delay before the next attempt, or ``None`` to give up."""
-        # 1. A 429 was not processed: resend after the limiter's gate opens.
-        if isinstance(error, RateLimitError):
-            self.rate_limited += 1
-            if self.rate_limited > self.policy.max_rate_limit_retries:
-                return None
-            return 0.0
-        # 2. The connection never opened: nothing reached the server.
-        if isinstance(error, APIConnectionError) and not error.request_sent:
-            return self._backoff(rng)
-        # 3. A 5xx or a lost response: safe to resend only for GET.
-        retryable = isinstance(error, ServerError | APIConnectionError)
-        if not retryable:
-            return None
-        if method != "GET" and not self.policy.retry_unsafe:
-            return None
-        return self._backoff(rng)
-
-    def _backoff(self, rng: random.Random) -> float | None:
-        self.failures += 1
-        if self.failures >= self.policy.max_attempts:
-            return None
-        delay = self.policy.backoff(self.failures, rng)
-        if self.total_delay + delay > self.policy.max_total_delay:
-            return None
-        self.total_delay += delay
-        return delay
-
-
-def _translate_transport_error(
-    error: aiohttp.ClientError, method: str, url: str
-) -> APIConnectionError:
-    if isinstance(error, aiohttp.ConnectionTimeoutError):
-        msg = f"{method} {url} timed out while connecting; nothing was sent"
-        return APITimeoutError(msg, method=method, url=url, request_sent=False)
-    if isinstance(error, aiohttp.ServerTimeoutError):
-        msg = f"{method} {url} timed out waiting for the server's response"
-        return APITimeoutError(msg, method=method, url=url, request_sent=True)
-    if isinstance(error, aiohttp.ClientConnectorError):
-        msg = f"Cannot connect to {url}: {error.os_error.strerror or error}"
-        return APIConnectionError(msg, method=method, url=url, request_sent=False)
-    msg = f"{method} {url} failed: {type(error).__name__}: {error}"
-    return APIConnectionError(msg, method=method, url=url, request_sent=True)
-
-
-def _reason(error: Exception) -> str:
-    if isinstance(error, APIStatusError):
-        return f"HTTP {error.status}"
-    return type(error).__name__
 
 
 def _check_credential(argument: str, value: object) -> None:

@@ -69,11 +69,15 @@ class ValidationError(InfluencePlannerError, ValueError):
         rule: The rule that the value breaks.
     """
 
-    def __init__(self, argument: str, value: object, rule: str) -> None:
+    def __init__(
+        self, argument: str, value: object, rule: str, *, message: str | None = None
+    ) -> None:
         self.argument = argument
         self.value = value
         self.rule = rule
-        super().__init__(f"Invalid {argument}={value!r}: {rule}. No request was sent.")
+        super().__init__(
+            message or f"Invalid {argument}={value!r}: {rule}. No request was sent."
+        )
 
 
 class ClientStateError(InfluencePlannerError, RuntimeError):
