@@ -20,6 +20,7 @@ from ._errors import (
     ServerError,
     ValidationError,
 )
+from ._estimate import ScanEstimate
 from ._models import (
     ActionType,
     MemberPage,
@@ -31,6 +32,7 @@ from ._models import (
     SortBy,
     SortDirection,
 )
+from ._pagination import MemberPageScan, MemberScan, ScanStop
 from ._ratelimit import LimiterStats, WindowLimiter
 from ._version import __version__
 
@@ -47,6 +49,8 @@ __all__ = [
     "InfluencePlannerError",
     "LimiterStats",
     "MemberPage",
+    "MemberPageScan",
+    "MemberScan",
     "MemberStatus",
     "MethodNotAllowedError",
     "NetworkMember",
@@ -58,6 +62,8 @@ __all__ = [
     "RateLimitError",
     "ResponseDecodeError",
     "RetryPolicy",
+    "ScanEstimate",
+    "ScanStop",
     "ScheduleResult",
     "ScheduleSettings",
     "ServerError",

@@ -21,17 +21,18 @@ from ._errors import (
     RateLimitError,
     ValidationError,
 )
+from ._estimate import ScanEstimate, estimate_scan_cost
 from ._headers import parse_date, parse_rate_limit_headers, parse_retry_after
 from ._models import (
     ActionType,
     MemberPage,
-    NetworkMember,
     RateLimit,
     ScheduleResult,
     ScheduleSettings,
     SortBy,
     SortDirection,
 )
+from ._pagination import MemberPageScan, MemberScan, check_scan_args
 from ._ratelimit import BudgetUnavailable, LimiterStats, Permit, WindowLimiter
 from ._responses import RawResponse, build_status_error, decode_body
 from ._retry import RetryState, describe_failure
@@ -40,7 +41,7 @@ from ._validation import MAX_PAGE_SIZE, check_page_args, check_schedule_args
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Iterable, Mapping
+    from collections.abc import Awaitable, Callable, Iterable, Mapping
     from types import TracebackType
 
 __all__ = ["Client"]
@@ -81,6 +82,9 @@ class Client:
             Defaults to 30 requests per 60 s until the server says otherwise.
         user_agent: Extra text appended to the ``User-Agent`` header.
         trace_configs: aiohttp trace configs for a session the client creates.
+        max_page_size: Largest page that ``list_members`` and the scans may
+            request. The Partner API allows 25; raise it only for a server
+            that allows more.
     """
 
     def __init__(
@@ -96,9 +100,15 @@ class Client:
         limiter: WindowLimiter | None = None,
         user_agent: str | None = None,
         trace_configs: list[aiohttp.TraceConfig] | None = None,
+        max_page_size: int = MAX_PAGE_SIZE,
     ) -> None:
         _check_credential("username", username)
         _check_credential("api_key", api_key)
+        if isinstance(max_page_size, bool) or not isinstance(max_page_size, int):
+            raise ValidationError("max_page_size", max_page_size, "must be an integer")
+        if max_page_size < 1:
+            raise ValidationError("max_page_size", max_page_size, "must be at least 1")
+        self._max_page_size = max_page_size
         self._credentials = Credentials(username, api_key)
         self._base_url = _check_base_url(base_url)
         self._timeout = timeout or Timeout()
@@ -214,6 +224,11 @@ class Client:
         return self._limiter.stats
 
     @property
+    def max_page_size(self) -> int:
+        """Largest page size that listing calls accept."""
+        return self._max_page_size
+
+    @property
     def limiter(self) -> WindowLimiter:
         """The rate limiter shared by every task of this client."""
         return self._limiter
@@ -252,7 +267,8 @@ class Client:
 
         Args:
             offset: Number of members to skip, 0 or more.
-            limit: Page size, 1 to 25.
+            limit: Page size, 1 to ``max_page_size`` (25 unless the client
+                was built with another).
             search_term: Case-insensitive filter on member names.
             sort_by: Sort field; the server defaults to ``UPDATED``.
             sort_dir: Sort direction; the server defaults to ``DESC``.
@@ -271,6 +287,7 @@ class Client:
             search_term=search_term,
             sort_by=sort_by,
             sort_dir=sort_dir,
+            max_page_size=self._max_page_size,
         )
         params = {"offset": str(offset), "limit": str(limit)}
         if search_term:
@@ -288,7 +305,7 @@ class Client:
             max_wait=max_wait,
         )
 
-    async def iter_members(
+    def iter_members(
         self,
         *,
         search_term: str | None = None,
@@ -297,61 +314,184 @@ class Client:
         page_size: int = MAX_PAGE_SIZE,
         start_offset: int = 0,
         max_items: int | None = None,
-    ) -> AsyncIterator[NetworkMember]:
-        """Yield every member of the network, fetching page after page.
+        prefetch: int = 0,
+        stable: bool = False,
+    ) -> MemberScan:
+        """Scan every member of the network, each membership id once.
 
-        Pages are requested one at a time, each under the shared budget.
-        Members seen on an earlier page are not yielded twice, which happens
-        when the list changes during the scan. The scan stops at the page the
-        server marks ``last``, at an empty page, or after ``max_items``.
+        Use the result with ``async for``; it also exposes the scan's progress
+        (``offset``, ``total_elements``, ``duplicates_skipped``, ...). Pages
+        go through the shared budget. The scan stops at the page marked
+        ``last``, at an empty page, at ``totalElements``, after three pages
+        without a new member, or after ``max_items`` members.
+
+        Consistency: offset pagination over a list that changes while it is
+        read can skip or repeat members. Repeats are always dropped. In the
+        default order (``UPDATED`` descending) a member updated during the
+        scan moves to the front and is missed if the scan had not reached it,
+        and a deletion before the cursor shifts the list so that the member
+        after the cursor is missed. ``stable=True`` sorts by ``CREATED``
+        ascending, which new members only append to, re-reads one member per
+        page to check the position, and reads again after a deletion. It
+        never misses a member that exists for the whole scan; members added
+        during the scan are yielded too. See ``docs/pagination.md``.
+
+        Args:
+            search_term: Case-insensitive filter on member names.
+            sort_by: Sort field; the server defaults to ``UPDATED``.
+            sort_dir: Sort direction; the server defaults to ``DESC``.
+            page_size: Members per request, 1 to ``max_page_size``.
+            start_offset: List position to start at, such as the ``offset``
+                of an earlier scan to resume it. Members that the earlier scan
+                handled after it saved the offset are yielded again.
+            max_items: Stop after this many members.
+            prefetch: Pages to request ahead once the first page arrived, at
+                most this many at once. 0 requests one page at a time.
+            stable: Scan in the order that is stable under updates.
+
+        Raises:
+            ValidationError: An argument is invalid; raised here, before any
+                request.
         """
-        seen: set[int] = set()
-        yielded = 0
-        async for page in self._iter_pages(
-            search_term=search_term,
-            sort_by=sort_by,
-            sort_dir=sort_dir,
-            page_size=page_size,
-            start_offset=start_offset,
-        ):
-            for member in page.results:
-                if member.membership_id in seen:
-                    continue
-                seen.add(member.membership_id)
-                yield member
-                yielded += 1
-                if max_items is not None and yielded >= max_items:
-                    return
-
-    async def _iter_pages(
-        self,
-        *,
-        search_term: str | None,
-        sort_by: SortBy | str | None,
-        sort_dir: SortDirection | str | None,
-        page_size: int,
-        start_offset: int,
-    ) -> AsyncIterator[MemberPage]:
-        check_page_args(
+        offset, size, search_term, by, direction = check_page_args(
             offset=start_offset,
             limit=page_size,
             search_term=search_term,
             sort_by=sort_by,
             sort_dir=sort_dir,
+            max_page_size=self._max_page_size,
         )
-        offset = start_offset
-        while True:
-            page = await self.list_members(
+        by, direction = check_scan_args(
+            page_size=size,
+            prefetch=prefetch,
+            max_items=max_items,
+            stable=stable,
+            sort_by=by,
+            sort_dir=direction,
+        )
+        return MemberScan(
+            self._page_fetcher(search_term, by, direction),
+            page_size=size,
+            start_offset=offset,
+            prefetch=prefetch,
+            stable=stable,
+            max_items=max_items,
+        )
+
+    def iter_member_pages(
+        self,
+        *,
+        search_term: str | None = None,
+        sort_by: SortBy | str | None = None,
+        sort_dir: SortDirection | str | None = None,
+        page_size: int = MAX_PAGE_SIZE,
+        start_offset: int = 0,
+        prefetch: int = 0,
+        stable: bool = False,
+    ) -> MemberPageScan:
+        """Scan the listing page by page, as the server sends the pages.
+
+        Takes the arguments of :meth:`iter_members` except ``max_items`` and
+        stops on the same conditions. Pages are not deduplicated, and in a
+        stable scan each page starts with the last member of the one before.
+
+        Raises:
+            ValidationError: An argument is invalid; raised here, before any
+                request.
+        """
+        offset, size, search_term, by, direction = check_page_args(
+            offset=start_offset,
+            limit=page_size,
+            search_term=search_term,
+            sort_by=sort_by,
+            sort_dir=sort_dir,
+            max_page_size=self._max_page_size,
+        )
+        by, direction = check_scan_args(
+            page_size=size,
+            prefetch=prefetch,
+            max_items=None,
+            stable=stable,
+            sort_by=by,
+            sort_dir=direction,
+        )
+        return MemberPageScan(
+            self._page_fetcher(search_term, by, direction),
+            page_size=size,
+            start_offset=offset,
+            prefetch=prefetch,
+            stable=stable,
+        )
+
+    def _page_fetcher(
+        self,
+        search_term: str | None,
+        sort_by: SortBy | None,
+        sort_dir: SortDirection | None,
+    ) -> Callable[[int, int], Awaitable[MemberPage]]:
+        async def fetch(offset: int, limit: int) -> MemberPage:
+            return await self.list_members(
                 offset=offset,
-                limit=page_size,
+                limit=limit,
                 search_term=search_term,
                 sort_by=sort_by,
                 sort_dir=sort_dir,
             )
-            yield page
-            offset += len(page.results)
-            if page.last or not page.results or offset >= page.total_elements:
-                return
+
+        return fetch
+
+    async def estimate_scan(
+        self,
+        *,
+        total_elements: int | None = None,
+        search_term: str | None = None,
+        page_size: int = MAX_PAGE_SIZE,
+        stable: bool = False,
+    ) -> ScanEstimate:
+        """Estimate the pages, windows and time that a full scan costs.
+
+        The estimate uses the limiter's current limit, window length and,
+        when known, the budget left in the current window. It assumes that
+        the list does not change and leaves out response times.
+
+        Args:
+            total_elements: Members in the listing, such as
+                ``scan.total_elements``. ``None`` sends one request for a
+                single member to read ``totalElements``.
+            search_term: Filter of the scan, used only to count members.
+            page_size: Members per request of the scan.
+            stable: Whether the scan is a stable scan.
+
+        Raises:
+            ValidationError: An argument is invalid; nothing was sent.
+        """
+        check_page_args(
+            offset=0,
+            limit=page_size,
+            search_term=search_term,
+            sort_by=None,
+            sort_dir=None,
+            max_page_size=self._max_page_size,
+        )
+        if total_elements is None:
+            probe = await self.list_members(limit=1, search_term=search_term)
+            total_elements = probe.total_elements
+        # The latest headers tell the budget left, while their window lasts.
+        snapshot = self._limiter.snapshot
+        remaining = seconds_to_reset = None
+        if snapshot is not None:
+            seconds_to_reset = snapshot.reset.timestamp() - time.time()
+            if seconds_to_reset > 0:
+                remaining = snapshot.remaining
+        return estimate_scan_cost(
+            total_elements,
+            page_size=page_size,
+            limit=self._limiter.limit,
+            window=self._limiter.window,
+            stable=stable,
+            remaining=remaining,
+            seconds_to_reset=seconds_to_reset,
+        )
 
     async def create_schedule(
         self,

@@ -1,0 +1,581 @@
+"""Scans of the member listing: ordered pages, prefetch, dedupe and guards.
+
+Theory of operation
+-------------------
+The listing is offset-paginated, so a scan is a cursor (the list position
+after the last member handled) and a sequence of page requests.
+
+1. Order. The first page is fetched alone because it announces
+   ``totalElements``. Later pages may be fetched ahead, at most ``prefetch``
+   requests at once, each through the client's shared rate limiter, and are
+   handed out strictly in offset order.
+2. Plan. Pages are planned at ``cursor``, ``cursor + step``, ... up to the
+   latest ``totalElements``. A page shorter than planned means the list
+   shrank, so the planned pages after it are dropped and planned again from
+   the real cursor.
+3. Position check (stable scans). A stable scan sorts by ``CREATED``
+   ascending, an order that new members only append to and in which the
+   survivors never change places. Each page after the first starts one
+   position early, at the last member of the previous page. If the page does
+   not start with a member already seen, members before the cursor were
+   deleted and the list shifted left, so the scan steps back (one page, then
+   twice as far, down to offset 0) until a page starts with a seen member.
+4. Dedupe. Every membership id seen is kept, so a member that moves ahead of
+   the cursor and is served again is skipped and counted.
+5. Guards. The scan stops at a page marked ``last``, at an empty page, when
+   the cursor reaches ``totalElements``, or after three pages in a row that
+   bring no new member (a server that ignores ``offset``). Each stop that the
+   server did not announce logs a WARNING.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import enum
+import logging
+from typing import TYPE_CHECKING, Self
+
+import attrs
+
+from ._errors import ValidationError
+from ._models import MemberPage, SortBy, SortDirection
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncGenerator, Awaitable, Callable
+    from types import TracebackType
+
+    from ._models import NetworkMember
+
+__all__ = ["MemberPageScan", "MemberScan", "ScanStop", "check_scan_args"]
+
+logger = logging.getLogger("influenceplanner_async.pagination")
+
+# Pages in a row without a new member after which a scan stops: a server that
+# ignores offset would otherwise be read until totalElements.
+_MAX_PAGES_WITHOUT_PROGRESS = 3
+
+
+class ScanStop(enum.StrEnum):
+    """Reason why a scan ended."""
+
+    LAST_PAGE = "last_page"
+    """The server marked the page ``last``."""
+    END_OF_LIST = "end_of_list"
+    """The cursor reached ``totalElements`` without a page marked ``last``."""
+    EMPTY_PAGE = "empty_page"
+    """The server returned a page without members."""
+    NO_PROGRESS = "no_progress"
+    """Three pages in a row brought no member that was not seen before."""
+    MAX_ITEMS = "max_items"
+    """The scan yielded ``max_items`` members."""
+
+
+@attrs.frozen
+class _Accepted:
+    """A page that passed the position check.
+
+    ``is_new`` tells, per member of the page, whether no earlier page held
+    it. ``overlap`` is 1 when the page starts with the member that a stable
+    scan reads again on purpose.
+    """
+
+    offset: int
+    page: MemberPage
+    is_new: list[bool]
+    overlap: int
+
+    @property
+    def duplicates(self) -> int:
+        """Members that an earlier page held, beyond the planned overlap."""
+        return len(self.is_new) - sum(self.is_new) - self.overlap
+
+
+class _PageStream:
+    """Fetches pages in order, with bounded prefetch, position checks and guards.
+
+    ``fetch(offset, limit)`` returns one page; the stream updates the counters
+    of ``scan`` as pages arrive.
+    """
+
+    def __init__(
+        self,
+        fetch: Callable[[int, int], Awaitable[MemberPage]],
+        scan: _ScanBase,
+        *,
+        page_size: int,
+        prefetch: int,
+        stable: bool,
+        max_items: int | None,
+    ) -> None:
+        self._fetch = fetch
+        self._scan = scan
+        self._page_size = page_size
+        self._in_flight_cap = max(prefetch, 1)
+        self._stable = stable
+        self._max_items = max_items
+        self._seen: set[int] = set()
+        self._pending: collections.deque[tuple[int, asyncio.Task[MemberPage]]] = (
+            collections.deque()
+        )
+        self._no_progress = 0
+        self._step_back_pages = 1
+        self._cursor = 0
+        self._accepted_new = 0
+
+    async def pages(self) -> AsyncGenerator[_Accepted, None]:
+        """Yield accepted pages in list order until a stop condition holds."""
+        offset = self._scan.offset
+        try:
+            page = await self._request(offset)
+            while True:
+                accepted = self._accept(offset, page)
+                if accepted is None:
+                    await self._cancel_pending()
+                    offset = self._step_back(offset)
+                    page = await self._request(offset)
+                    continue
+                next_offset = self._next_offset(accepted)
+                stop = self._stop_reason(accepted)
+                if stop is None:
+                    self._plan(next_offset)
+                yield accepted
+                if stop is not None:
+                    self._scan._stop = stop
+                    return
+                offset, page = await self._next_page(next_offset)
+        finally:
+            await self._cancel_pending()
+
+    # -- requests -----------------------------------------------------------
+
+    async def _request(self, offset: int) -> MemberPage:
+        self._scan._pages_fetched += 1
+        return await self._fetch(offset, self._page_size)
+
+    async def _next_page(self, offset: int) -> tuple[int, MemberPage]:
+        if self._pending and self._pending[0][0] == offset:
+            _, task = self._pending.popleft()
+            self._scan._pages_fetched += 1
+            return offset, await task
+        await self._cancel_pending()
+        return offset, await self._request(offset)
+
+    def _plan(self, next_offset: int) -> None:
+        # Drop planned pages that no longer line up with the cursor, then fill
+        # the in-flight budget with the pages that follow it.
+        if self._pending and self._pending[0][0] != next_offset:
+            self._cancel_pending_now()
+        planned = self._pending[-1][0] + self._step() if self._pending else next_offset
+        while len(self._pending) < self._in_flight_cap and self._is_worth(planned):
+            task = asyncio.ensure_future(self._fetch(planned, self._page_size))
+            self._pending.append((planned, task))
+            planned += self._step()
+
+    def _is_worth(self, offset: int) -> bool:
+        total = self._scan.total_elements
+        if total is not None and offset >= total:
+            return False
+        if self._max_items is None:
+            return True
+        return offset < self._cursor + self._max_items - self._accepted_new
+
+    def _step(self) -> int:
+        return self._page_size - 1 if self._stable else self._page_size
+
+    def _next_offset(self, accepted: _Accepted) -> int:
+        cursor = accepted.offset + len(accepted.page.results)
+        if self._stable and cursor > 0 and self._seen:
+            # Start one early, at the page's last member, to check the position.
+            return cursor - 1
+        return cursor
+
+    def _cancel_pending_now(self) -> list[asyncio.Task[MemberPage]]:
+        tasks = [task for _, task in self._pending]
+        self._pending.clear()
+        for task in tasks:
+            task.cancel()
+        return tasks
+
+    async def _cancel_pending(self) -> None:
+        tasks = self._cancel_pending_now()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    # -- decisions ----------------------------------------------------------
+
+    def _accept(self, offset: int, page: MemberPage) -> _Accepted | None:
+        if not self._position_verified(offset, page):
+            self._scan._rereads += 1
+            return None
+        overlap = 1 if self._is_overlapping(offset, page) else 0
+        self._note_total(page)
+        is_new = []
+        seen = self._seen
+        for member in page.results:
+            membership_id = member.membership_id
+            fresh = membership_id not in seen
+            if fresh:
+                seen.add(membership_id)
+            is_new.append(fresh)
+        new_count = sum(is_new)
+        self._no_progress = 0 if new_count else self._no_progress + 1
+        self._accepted_new += new_count
+        self._cursor = offset + len(page.results)
+        return _Accepted(offset=offset, page=page, is_new=is_new, overlap=overlap)
+
+    def _is_overlapping(self, offset: int, page: MemberPage) -> bool:
+        return (
+            self._stable
+            and offset > 0
+            and offset == self._cursor - 1
+            and bool(page.results)
+            and page.results[0].membership_id in self._seen
+        )
+
+    def _position_verified(self, offset: int, page: MemberPage) -> bool:
+        if not self._stable or offset == 0 or not self._seen or not page.results:
+            return True
+        return page.results[0].membership_id in self._seen
+
+    def _step_back(self, offset: int) -> int:
+        # One page back first, then twice as far each time, so that a scan
+        # reaches offset 0 after a logarithmic number of requests at worst.
+        distance = self._step_back_pages * max(self._page_size - 1, 1)
+        self._step_back_pages *= 2
+        logger.info(
+            "Page at offset %d does not start with a member already seen; members "
+            "before it were deleted, so the scan reads again from offset %d",
+            offset,
+            max(offset - distance, 0),
+        )
+        return max(offset - distance, 0)
+
+    def _note_total(self, page: MemberPage) -> None:
+        total = page.total_elements
+        previous = self._scan.total_elements
+        self._scan._total_elements = total
+        self._scan._total_pages = page.total_pages
+        self._step_back_pages = 1
+        if previous is None or previous == total:
+            return
+        self._scan._total_changes += 1
+        if self._scan._total_changes > 1:
+            return
+        level = logging.INFO if self._stable else logging.WARNING
+        logger.log(
+            level,
+            "totalElements changed from %d to %d during the scan; in this sort "
+            "order members may be skipped or served twice (duplicates are "
+            "dropped). A stable scan (stable=True) misses no member that exists "
+            "for the whole scan",
+            previous,
+            total,
+        )
+
+    def _stop_reason(self, accepted: _Accepted) -> ScanStop | None:
+        page = accepted.page
+        cursor = accepted.offset + len(page.results)
+        # 1. The server says this is the end.
+        if page.last:
+            return ScanStop.LAST_PAGE
+        # 2. An empty page that is not marked last.
+        if not page.results:
+            logger.warning(
+                "The server returned an empty page at offset %d that is not marked "
+                "last (totalElements %d); stopping the scan",
+                accepted.offset,
+                page.total_elements,
+            )
+            return ScanStop.EMPTY_PAGE
+        # 3. The cursor reached the announced total.
+        if cursor >= page.total_elements:
+            logger.warning(
+                "The scan reached totalElements (%d) at offset %d but the server "
+                "did not mark a page last; stopping the scan",
+                page.total_elements,
+                cursor,
+            )
+            return ScanStop.END_OF_LIST
+        # 4. Pages that bring nothing new.
+        if self._no_progress >= _MAX_PAGES_WITHOUT_PROGRESS:
+            logger.warning(
+                "%d pages in a row up to offset %d held only members already "
+                "seen; the server may ignore offset, so the scan stops",
+                self._no_progress,
+                cursor,
+            )
+            return ScanStop.NO_PROGRESS
+        return None
+
+
+class _ScanBase:
+    """State and counters shared by member and page scans."""
+
+    def __init__(
+        self,
+        fetch: Callable[[int, int], Awaitable[MemberPage]],
+        *,
+        page_size: int,
+        start_offset: int,
+        prefetch: int,
+        stable: bool,
+        max_items: int | None,
+    ) -> None:
+        self._offset = start_offset
+        self._pages_fetched = 0
+        self._members_yielded = 0
+        self._duplicates_skipped = 0
+        self._total_changes = 0
+        self._rereads = 0
+        self._total_elements: int | None = None
+        self._total_pages: int | None = None
+        self._stop: ScanStop | None = None
+        self._stream = _PageStream(
+            fetch,
+            self,
+            page_size=page_size,
+            prefetch=prefetch,
+            stable=stable,
+            max_items=max_items,
+        )
+
+    @property
+    def offset(self) -> int:
+        """List position after the last member handed out.
+
+        Pass it as ``start_offset`` to a new scan to resume there. It can move
+        back in a stable scan after deletions, because positions shift.
+        """
+        return self._offset
+
+    @property
+    def total_elements(self) -> int | None:
+        """``totalElements`` of the latest page, or ``None`` before the first."""
+        return self._total_elements
+
+    @property
+    def total_pages(self) -> int | None:
+        """``totalPages`` of the latest page, or ``None`` before the first."""
+        return self._total_pages
+
+    @property
+    def pages_fetched(self) -> int:
+        """Pages received, including pages read again after a position check."""
+        return self._pages_fetched
+
+    @property
+    def members_yielded(self) -> int:
+        """Members handed out so far, each membership id once."""
+        return self._members_yielded
+
+    @property
+    def duplicates_skipped(self) -> int:
+        """Members skipped because an earlier page already held them."""
+        return self._duplicates_skipped
+
+    @property
+    def total_changes(self) -> int:
+        """Times that ``totalElements`` differed from the previous page's value."""
+        return self._total_changes
+
+    @property
+    def rereads(self) -> int:
+        """Pages of a stable scan discarded because the list had shifted."""
+        return self._rereads
+
+    @property
+    def stop_reason(self) -> ScanStop | None:
+        """Why the scan ended, or ``None`` while it runs."""
+        return self._stop
+
+
+class MemberScan(_ScanBase):
+    """Async iterator over the members of a listing, each membership id once.
+
+    Built by :meth:`Client.iter_members`; read the counters while or after
+    iterating. Leaving an ``async for`` loop early leaves prefetched requests
+    running until :meth:`aclose`, so use ``async with`` when breaking out::
+
+        async with client.iter_members(prefetch=4) as scan:
+            async for member in scan:
+                ...
+            print(scan.offset, scan.duplicates_skipped)
+    """
+
+    def __init__(
+        self,
+        fetch: Callable[[int, int], Awaitable[MemberPage]],
+        *,
+        page_size: int,
+        start_offset: int,
+        prefetch: int,
+        stable: bool,
+        max_items: int | None,
+    ) -> None:
+        super().__init__(
+            fetch,
+            page_size=page_size,
+            start_offset=start_offset,
+            prefetch=prefetch,
+            stable=stable,
+            max_items=max_items,
+        )
+        self._max_items = max_items
+        self._members: AsyncGenerator[NetworkMember, None] | None = None
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __anext__(self) -> NetworkMember:
+        if self._members is None:
+            self._members = self._iterate()
+        return await self._members.__anext__()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Stop the scan and cancel its prefetched requests."""
+        if self._members is not None:
+            await self._members.aclose()
+
+    async def _iterate(self) -> AsyncGenerator[NetworkMember, None]:
+        if self._max_items == 0:
+            self._stop = ScanStop.MAX_ITEMS
+            return
+        pages = self._stream.pages()
+        try:
+            async for accepted in pages:
+                self._duplicates_skipped += accepted.duplicates
+                results = accepted.page.results
+                for index, fresh in enumerate(accepted.is_new):
+                    self._offset = accepted.offset + index + 1
+                    if not fresh:
+                        continue
+                    member = results[index]
+                    self._members_yielded += 1
+                    yield member
+                    if self._members_yielded == self._max_items:
+                        self._stop = ScanStop.MAX_ITEMS
+                        return
+                self._offset = accepted.offset + len(accepted.page.results)
+        finally:
+            with contextlib.suppress(RuntimeError):
+                await pages.aclose()
+
+
+class MemberPageScan(_ScanBase):
+    """Async iterator over whole pages of a listing, as the server sent them.
+
+    Pages are not deduplicated: a member may appear on two pages, and in a
+    stable scan each page starts with the last member of the page before.
+    ``members_yielded`` counts the members not seen on an earlier page.
+    """
+
+    def __init__(
+        self,
+        fetch: Callable[[int, int], Awaitable[MemberPage]],
+        *,
+        page_size: int,
+        start_offset: int,
+        prefetch: int,
+        stable: bool,
+    ) -> None:
+        super().__init__(
+            fetch,
+            page_size=page_size,
+            start_offset=start_offset,
+            prefetch=prefetch,
+            stable=stable,
+            max_items=None,
+        )
+        self._pages: AsyncGenerator[MemberPage, None] | None = None
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __anext__(self) -> MemberPage:
+        if self._pages is None:
+            self._pages = self._iterate()
+        return await self._pages.__anext__()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Stop the scan and cancel its prefetched requests."""
+        if self._pages is not None:
+            await self._pages.aclose()
+
+    async def _iterate(self) -> AsyncGenerator[MemberPage, None]:
+        pages = self._stream.pages()
+        try:
+            async for accepted in pages:
+                self._members_yielded += sum(accepted.is_new)
+                self._duplicates_skipped += accepted.duplicates
+                self._offset = accepted.offset + len(accepted.page.results)
+                yield accepted.page
+        finally:
+            with contextlib.suppress(RuntimeError):
+                await pages.aclose()
+
+
+def check_scan_args(
+    *,
+    page_size: int,
+    prefetch: object,
+    max_items: object,
+    stable: bool,
+    sort_by: SortBy | None,
+    sort_dir: SortDirection | None,
+) -> tuple[SortBy | None, SortDirection | None]:
+    """Validate the scan-only arguments and return the sort to request.
+
+    A stable scan sorts by ``CREATED`` ascending; asking for another order
+    with ``stable=True`` raises.
+
+    Raises:
+        ValidationError: An argument is invalid.
+    """
+    if isinstance(prefetch, bool) or not isinstance(prefetch, int) or prefetch < 0:
+        raise ValidationError("prefetch", prefetch, "must be an integer, 0 or more")
+    if max_items is not None and (
+        isinstance(max_items, bool) or not isinstance(max_items, int) or max_items < 0
+    ):
+        raise ValidationError(
+            "max_items", max_items, "must be None or an integer, 0 or more"
+        )
+    if not stable:
+        return sort_by, sort_dir
+    if sort_by not in (None, SortBy.CREATED) or sort_dir not in (
+        None,
+        SortDirection.ASC,
+    ):
+        raise ValidationError(
+            "stable",
+            stable,
+            "sorts by CREATED ascending, so leave sort_by and sort_dir unset",
+        )
+    if page_size < 2:
+        raise ValidationError(
+            "page_size", page_size, "must be at least 2 in a stable scan"
+        )
+    return SortBy.CREATED, SortDirection.ASC
