@@ -32,7 +32,7 @@ from ._models import (
     SortBy,
     SortDirection,
 )
-from ._pagination import MemberPageScan, MemberScan, check_scan_args
+from ._pagination import MemberPageScan, MemberScan, ScanArgs, check_scan_args
 from ._ratelimit import BudgetUnavailable, LimiterStats, Permit, WindowLimiter
 from ._responses import RawResponse, build_status_error, decode_body
 from ._retry import RetryState, describe_failure
@@ -353,26 +353,21 @@ class Client:
             ValidationError: An argument is invalid; raised here, before any
                 request.
         """
-        offset, size, search_term, by, direction = check_page_args(
-            offset=start_offset,
-            limit=page_size,
+        args = check_scan_args(
+            start_offset=start_offset,
+            page_size=page_size,
+            max_page_size=self._max_page_size,
             search_term=search_term,
             sort_by=sort_by,
             sort_dir=sort_dir,
-            max_page_size=self._max_page_size,
-        )
-        by, direction = check_scan_args(
-            page_size=size,
             prefetch=prefetch,
             max_items=max_items,
             stable=stable,
-            sort_by=by,
-            sort_dir=direction,
         )
         return MemberScan(
-            self._page_fetcher(search_term, by, direction),
-            page_size=size,
-            start_offset=offset,
+            self._page_fetcher(args),
+            page_size=args.page_size,
+            start_offset=args.start_offset,
             prefetch=prefetch,
             stable=stable,
             max_items=max_items,
@@ -399,43 +394,35 @@ class Client:
             ValidationError: An argument is invalid; raised here, before any
                 request.
         """
-        offset, size, search_term, by, direction = check_page_args(
-            offset=start_offset,
-            limit=page_size,
+        args = check_scan_args(
+            start_offset=start_offset,
+            page_size=page_size,
+            max_page_size=self._max_page_size,
             search_term=search_term,
             sort_by=sort_by,
             sort_dir=sort_dir,
-            max_page_size=self._max_page_size,
-        )
-        by, direction = check_scan_args(
-            page_size=size,
             prefetch=prefetch,
             max_items=None,
             stable=stable,
-            sort_by=by,
-            sort_dir=direction,
         )
         return MemberPageScan(
-            self._page_fetcher(search_term, by, direction),
-            page_size=size,
-            start_offset=offset,
+            self._page_fetcher(args),
+            page_size=args.page_size,
+            start_offset=args.start_offset,
             prefetch=prefetch,
             stable=stable,
         )
 
     def _page_fetcher(
-        self,
-        search_term: str | None,
-        sort_by: SortBy | None,
-        sort_dir: SortDirection | None,
+        self, args: ScanArgs
     ) -> Callable[[int, int], Awaitable[MemberPage]]:
         async def fetch(offset: int, limit: int) -> MemberPage:
             return await self.list_members(
                 offset=offset,
                 limit=limit,
-                search_term=search_term,
-                sort_by=sort_by,
-                sort_dir=sort_dir,
+                search_term=args.search_term,
+                sort_by=args.sort_by,
+                sort_dir=args.sort_dir,
             )
 
         return fetch

@@ -15,11 +15,14 @@ after the last member handled) and a sequence of page requests.
    the real cursor.
 3. Position check (stable scans). A stable scan sorts by ``CREATED``
    ascending, an order that new members only append to and in which the
-   survivors never change places. Each page after the first starts one
-   position early, at the last member of the previous page. If the page does
-   not start with a member already seen, members before the cursor were
-   deleted and the list shifted left, so the scan steps back (one page, then
-   twice as far, down to offset 0) until a page starts with a seen member.
+   survivors never change places. Each page after the first starts
+   ``overlap`` positions early (1 at first), among members already read. If
+   the page does not start with a member already seen, members before the
+   cursor were deleted and the list shifted left past the overlap. The scan
+   then doubles the overlap (up to half a page, and keeps it) and reads
+   again from the cursor minus the overlap, stepping further back while the
+   check fails. A page that starts with a seen member leaves no gap, because
+   every survivor before that member was read earlier.
 4. Dedupe. Every membership id seen is kept, so a member that moves ahead of
    the cursor and is served again is skipped and counted.
 5. Guards. The scan stops at a page marked ``last``, at an empty page, when
@@ -41,6 +44,7 @@ import attrs
 
 from ._errors import ValidationError
 from ._models import MemberPage, SortBy, SortDirection
+from ._validation import check_page_args
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, Awaitable, Callable
@@ -48,7 +52,13 @@ if TYPE_CHECKING:
 
     from ._models import NetworkMember
 
-__all__ = ["MemberPageScan", "MemberScan", "ScanStop", "check_scan_args"]
+__all__ = [
+    "MemberPageScan",
+    "MemberScan",
+    "ScanArgs",
+    "ScanStop",
+    "check_scan_args",
+]
 
 logger = logging.getLogger("influenceplanner_async.pagination")
 
@@ -89,7 +99,7 @@ class _Accepted:
     @property
     def duplicates(self) -> int:
         """Members that an earlier page held, beyond the planned overlap."""
-        return len(self.is_new) - sum(self.is_new) - self.overlap
+        return max(len(self.is_new) - sum(self.is_new) - self.overlap, 0)
 
 
 class _PageStream:
@@ -121,6 +131,10 @@ class _PageStream:
         )
         self._no_progress = 0
         self._step_back_pages = 1
+        # Members that each page of a stable scan reads again to check the
+        # position: 1 at first, more after deletions.
+        self._overlap = 1 if stable else 0
+        self._max_overlap = max(page_size // 2, 1)
         self._cursor = 0
         self._accepted_new = 0
 
@@ -182,13 +196,13 @@ class _PageStream:
         return offset < self._cursor + self._max_items - self._accepted_new
 
     def _step(self) -> int:
-        return self._page_size - 1 if self._stable else self._page_size
+        return self._page_size - self._overlap
 
     def _next_offset(self, accepted: _Accepted) -> int:
         cursor = accepted.offset + len(accepted.page.results)
-        if self._stable and cursor > 0 and self._seen:
-            # Start one early, at the page's last member, to check the position.
-            return cursor - 1
+        if self._overlap and cursor > 0 and self._seen:
+            # Start early, at members already read, to check the position.
+            return max(cursor - self._overlap, 0)
         return cursor
 
     def _cancel_pending_now(self) -> list[asyncio.Task[MemberPage]]:
@@ -209,7 +223,7 @@ class _PageStream:
         if not self._position_verified(offset, page):
             self._scan._rereads += 1
             return None
-        overlap = 1 if self._is_overlapping(offset, page) else 0
+        overlap = self._overlap if self._is_overlapping(offset) else 0
         self._note_total(page)
         is_new = []
         seen = self._seen
@@ -225,13 +239,11 @@ class _PageStream:
         self._cursor = offset + len(page.results)
         return _Accepted(offset=offset, page=page, is_new=is_new, overlap=overlap)
 
-    def _is_overlapping(self, offset: int, page: MemberPage) -> bool:
+    def _is_overlapping(self, offset: int) -> bool:
         return (
-            self._stable
+            bool(self._overlap)
             and offset > 0
-            and offset == self._cursor - 1
-            and bool(page.results)
-            and page.results[0].membership_id in self._seen
+            and offset == self._cursor - self._overlap
         )
 
     def _position_verified(self, offset: int, page: MemberPage) -> bool:
@@ -240,17 +252,26 @@ class _PageStream:
         return page.results[0].membership_id in self._seen
 
     def _step_back(self, offset: int) -> int:
-        # One page back first, then twice as far each time, so that a scan
+        # Deletions keep coming at some rate, so the overlap doubles (up to
+        # half a page) and stays, and later pages absorb as many deletions.
+        # Past that, the distance doubles on each failure, so that the scan
         # reaches offset 0 after a logarithmic number of requests at worst.
-        distance = self._step_back_pages * max(self._page_size - 1, 1)
-        self._step_back_pages *= 2
+        if self._overlap < self._max_overlap:
+            self._overlap = min(self._overlap * 2, self._max_overlap)
+            distance = self._overlap
+        else:
+            self._step_back_pages *= 2
+            distance = self._step_back_pages * self._overlap
+        new_offset = max(self._cursor - distance, 0)
         logger.info(
-            "Page at offset %d does not start with a member already seen; members "
-            "before it were deleted, so the scan reads again from offset %d",
+            "Page at offset %d does not start with a member already seen, so "
+            "members before it were deleted; the scan reads again from offset "
+            "%d and overlaps later pages by %d members",
             offset,
-            max(offset - distance, 0),
+            new_offset,
+            self._overlap,
         )
-        return max(offset - distance, 0)
+        return new_offset
 
     def _note_total(self, page: MemberPage) -> None:
         total = page.total_elements
@@ -538,16 +559,30 @@ class MemberPageScan(_ScanBase):
                 await pages.aclose()
 
 
+@attrs.frozen(kw_only=True)
+class ScanArgs:
+    """Validated arguments of a scan, with the sort that it requests."""
+
+    start_offset: int
+    page_size: int
+    search_term: str | None
+    sort_by: SortBy | None
+    sort_dir: SortDirection | None
+
+
 def check_scan_args(
     *,
-    page_size: int,
+    start_offset: object,
+    page_size: object,
+    max_page_size: int,
+    search_term: object,
+    sort_by: object,
+    sort_dir: object,
     prefetch: object,
     max_items: object,
     stable: bool,
-    sort_by: SortBy | None,
-    sort_dir: SortDirection | None,
-) -> tuple[SortBy | None, SortDirection | None]:
-    """Validate the scan-only arguments and return the sort to request.
+) -> ScanArgs:
+    """Validate the arguments of a scan and return them normalised.
 
     A stable scan sorts by ``CREATED`` ascending; asking for another order
     with ``stable=True`` raises.
@@ -555,23 +590,51 @@ def check_scan_args(
     Raises:
         ValidationError: An argument is invalid.
     """
-    if isinstance(prefetch, bool) or not isinstance(prefetch, int) or prefetch < 0:
-        raise ValidationError("prefetch", prefetch, "must be an integer, 0 or more")
-    if max_items is not None and (
-        isinstance(max_items, bool) or not isinstance(max_items, int) or max_items < 0
-    ):
+    if isinstance(page_size, bool) or not isinstance(page_size, int):
+        raise ValidationError("page_size", page_size, "must be an integer")
+    if not 1 <= page_size <= max_page_size:
         raise ValidationError(
-            "max_items", max_items, "must be None or an integer, 0 or more"
+            "page_size",
+            page_size,
+            f"must be from 1 to {max_page_size}, the client's max_page_size",
         )
-    if not stable:
-        return sort_by, sort_dir
+    _check_count("prefetch", prefetch)
+    if max_items is not None:
+        _check_count("max_items", max_items)
+    offset, size, term, by, direction = check_page_args(
+        offset=start_offset,
+        limit=page_size,
+        search_term=search_term,
+        sort_by=sort_by,
+        sort_dir=sort_dir,
+        max_page_size=max_page_size,
+    )
+    if stable:
+        by, direction = _stable_order(by, direction, size)
+    return ScanArgs(
+        start_offset=offset,
+        page_size=size,
+        search_term=term,
+        sort_by=by,
+        sort_dir=direction,
+    )
+
+
+def _check_count(argument: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValidationError(argument, value, "must be an integer, 0 or more")
+
+
+def _stable_order(
+    sort_by: SortBy | None, sort_dir: SortDirection | None, page_size: int
+) -> tuple[SortBy, SortDirection]:
     if sort_by not in (None, SortBy.CREATED) or sort_dir not in (
         None,
         SortDirection.ASC,
     ):
         raise ValidationError(
             "stable",
-            stable,
+            True,
             "sorts by CREATED ascending, so leave sort_by and sort_dir unset",
         )
     if page_size < 2:
