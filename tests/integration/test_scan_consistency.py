@@ -92,14 +92,29 @@ class Churn:
 
 
 def make_churned_api(
-    seed: int, sort_by: SortBy, direction: SortDirection, **changes: int
+    seed: int,
+    sort_by: SortBy,
+    direction: SortDirection,
+    *,
+    moves: bool = True,
+    deletions: int = 2,
+    insertions: bool = True,
 ) -> tuple[FakePartnerAPI, Churn]:
     """Build a fake with 150 members and a churn hook with its own seed."""
     clock = ManualClock()
     api = FakePartnerAPI(
         members=seed_members(150, seed=seed), limit=10_000, clock=clock, seed=seed
     )
-    churn = Churn(api, clock, random.Random(seed), sort_by, direction, **changes)
+    churn = Churn(
+        api,
+        clock,
+        random.Random(seed),
+        sort_by,
+        direction,
+        moves=moves,
+        deletions=deletions,
+        insertions=insertions,
+    )
     api.on_request.append(churn)
     return api, churn
 
