@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING
 import click
 from rich.console import Console
 
-from influenceplanner_async._validation import MAX_PAGE_SIZE
-
+from ._export import export, show_estimate
 from ._options import SortOrder, SortOrderType, connection_options, open_client
 from ._output import FORMATS, MemberWriter, open_writer
 
@@ -20,7 +19,7 @@ if TYPE_CHECKING:
 __all__ = ["members"]
 
 
-@click.command()
+@click.group(invoke_without_command=True)
 @click.option(
     "--search",
     metavar="TEXT",
@@ -53,7 +52,9 @@ __all__ = ["members"]
     help="Stop after N members. Without it, every page is fetched.",
 )
 @connection_options
+@click.pass_context
 def members(
+    context: click.Context,
     *,
     search: str | None,
     sort: SortOrder | None,
@@ -64,12 +65,19 @@ def members(
 ) -> None:
     """List the network's members, page after page, within the rate limit.
 
+    Before a scan that needs more than one rate-limit window, prints its
+    estimated cost on stderr. "members export" writes every member to a file.
     Reads the credentials from INFLUENCEPLANNER_USERNAME and
     INFLUENCEPLANNER_API_KEY.
     """
+    if context.invoked_subcommand is not None:
+        return
     client = open_client(base_url=base_url, window=window)
     writer = open_writer(output_format.lower(), stream=sys.stdout, console=Console())
     asyncio.run(_write_members(client, writer, search=search, sort=sort, limit=limit))
+
+
+members.add_command(export)
 
 
 async def _write_members(
@@ -80,13 +88,19 @@ async def _write_members(
     sort: SortOrder | None,
     limit: int | None,
 ) -> None:
-    async with client:
-        async for member in client.iter_members(
-            search_term=search,
-            sort_by=None if sort is None else sort.by,
-            sort_dir=None if sort is None else sort.direction,
-            page_size=MAX_PAGE_SIZE if limit is None else min(limit, MAX_PAGE_SIZE),
-            max_items=limit,
-        ):
+    page_size = client.max_page_size
+    scan = client.iter_members(
+        search_term=search,
+        sort_by=None if sort is None else sort.by,
+        sort_dir=None if sort is None else sort.direction,
+        page_size=page_size if limit is None else min(limit, page_size),
+        max_items=limit,
+    )
+    async with client, scan:
+        async for member in scan:
+            if scan.members_yielded == 1 and limit is None:
+                await show_estimate(
+                    Console(stderr=True), client, scan, stable=False, always=False
+                )
             writer.add(member)
     writer.close()

@@ -28,6 +28,7 @@ __all__ = [
     "member_record",
     "member_table",
     "open_writer",
+    "replace_lone_surrogates",
 ]
 
 FORMATS = ("table", "csv", "jsonl")
@@ -94,18 +95,47 @@ def member_table(members: Iterable[NetworkMember], *, title: str | None) -> Tabl
     return table
 
 
-class CsvWriter:
-    """Writes a header row, then one row per member as it arrives."""
+def replace_lone_surrogates(text: str) -> str:
+    """Replace each unpaired UTF-16 surrogate in ``text`` with U+FFFD.
 
-    def __init__(self, stream: TextIO) -> None:
+    JSON may carry half of a surrogate pair (``"\\ud83c"``), which Python
+    decodes to a string that no UTF-8 stream can encode. Pairs split into
+    two code points are joined back into one character.
+    """
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+class CsvWriter:
+    """Writes a header row, then one row per member as it arrives.
+
+    CSV has no escape for an unpaired surrogate in a name, so such a row is
+    written with U+FFFD in its place.
+    """
+
+    def __init__(self, stream: TextIO, *, flush_each: bool = True) -> None:
         self._stream = stream
+        self._flush_each = flush_each
         self._writer = csv.DictWriter(stream, fieldnames=MEMBER_FIELDS)
         self._writer.writeheader()
 
     def add(self, member: NetworkMember) -> None:
-        """Write the member's row and flush it, so that pipes see it at once."""
-        self._writer.writerow(member_record(member))
-        self._stream.flush()
+        """Write the member's row; with ``flush_each``, flush it for pipes."""
+        record = member_record(member)
+        try:
+            self._writer.writerow(record)
+        except UnicodeEncodeError:
+            # The text stream encodes a row before writing any of it, so
+            # nothing of the failed row reached the output.
+            self._writer.writerow(
+                {
+                    key: replace_lone_surrogates(value)
+                    if isinstance(value, str)
+                    else value
+                    for key, value in record.items()
+                }
+            )
+        if self._flush_each:
+            self._stream.flush()
 
     def close(self) -> None:
         """Flush the stream; the rows are already written."""
@@ -113,16 +143,26 @@ class CsvWriter:
 
 
 class JsonLinesWriter:
-    """Writes one JSON object per member and line, as it arrives."""
+    """Writes one JSON object per member and line, as it arrives.
 
-    def __init__(self, stream: TextIO) -> None:
+    Non-ASCII text is written as is. A line whose text holds an unpaired
+    surrogate is written with ``\\uXXXX`` escapes instead, which JSON
+    allows, so the line is valid UTF-8 and decodes to the same string.
+    """
+
+    def __init__(self, stream: TextIO, *, flush_each: bool = True) -> None:
         self._stream = stream
+        self._flush_each = flush_each
 
     def add(self, member: NetworkMember) -> None:
-        """Write the member's line, keeping non-ASCII text as is, and flush it."""
-        self._stream.write(json.dumps(member_record(member), ensure_ascii=False))
-        self._stream.write("\n")
-        self._stream.flush()
+        """Write the member's line; with ``flush_each``, flush it for pipes."""
+        record = member_record(member)
+        try:
+            self._stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+        except UnicodeEncodeError:
+            self._stream.write(json.dumps(record) + "\n")
+        if self._flush_each:
+            self._stream.flush()
 
     def close(self) -> None:
         """Flush the stream; the lines are already written."""
@@ -148,11 +188,11 @@ class TableWriter:
 
 
 def open_writer(
-    output_format: str, *, stream: TextIO, console: Console
+    output_format: str, *, stream: TextIO, console: Console, flush_each: bool = True
 ) -> MemberWriter:
     """Return the writer for ``output_format``, one of ``FORMATS``."""
     if output_format == "csv":
-        return CsvWriter(stream)
+        return CsvWriter(stream, flush_each=flush_each)
     if output_format == "jsonl":
-        return JsonLinesWriter(stream)
+        return JsonLinesWriter(stream, flush_each=flush_each)
     return TableWriter(console)
