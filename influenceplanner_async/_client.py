@@ -333,8 +333,8 @@ class Client:
         after the cursor is missed. ``stable=True`` sorts by ``CREATED``
         ascending, which new members only append to, re-reads one member per
         page to check the position, and reads again after a deletion. It
-        never misses a member that exists for the whole scan; members added
-        during the scan are yielded too. See ``docs/pagination.md``.
+        never misses a member that exists for the whole scan, and yields
+        members added before it reads the end. See ``docs/pagination.md``.
 
         Args:
             search_term: Case-insensitive filter on member names.
