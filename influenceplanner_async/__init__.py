@@ -1,5 +1,8 @@
 """Asyncio client for the InfluencePlanner Partner API."""
 
+from typing import TYPE_CHECKING, Any
+
+from ._backend import RateLimiterBackend
 from ._client import Client
 from ._config import DEFAULT_BASE_URL, RetryPolicy, Timeout
 from ._errors import (
@@ -34,6 +37,9 @@ from ._models import (
 from ._ratelimit import LimiterStats, WindowLimiter
 from ._version import __version__
 
+if TYPE_CHECKING:
+    from ._redis_limiter import RedisRateLimiter
+
 __all__ = [
     "DEFAULT_BASE_URL",
     "APIConnectionError",
@@ -56,6 +62,8 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimit",
     "RateLimitError",
+    "RateLimiterBackend",
+    "RedisRateLimiter",
     "ResponseDecodeError",
     "RetryPolicy",
     "ScheduleResult",
@@ -68,3 +76,20 @@ __all__ = [
     "WindowLimiter",
     "__version__",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # RedisRateLimiter needs the optional redis package, so it is imported on
+    # first use and the package itself imports without it.
+    if name != "RedisRateLimiter":
+        msg = f"module {__name__!r} has no attribute {name!r}"
+        raise AttributeError(msg)
+    try:
+        from ._redis_limiter import RedisRateLimiter
+    except ModuleNotFoundError as error:
+        msg = (
+            "RedisRateLimiter needs the redis package; install it with "
+            "pip install 'influenceplanner-async[redis]'"
+        )
+        raise ImportError(msg) from error
+    return RedisRateLimiter

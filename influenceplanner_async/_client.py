@@ -32,7 +32,7 @@ from ._models import (
     SortBy,
     SortDirection,
 )
-from ._ratelimit import BudgetUnavailable, LimiterStats, Permit, WindowLimiter
+from ._ratelimit import BudgetUnavailable, LimiterStats, WindowLimiter
 from ._responses import RawResponse, build_status_error, decode_body
 from ._retry import RetryState, describe_failure
 from ._transport import send_once
@@ -42,6 +42,8 @@ from ._version import __version__
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterable, Mapping
     from types import TracebackType
+
+    from ._backend import RateLimiterBackend
 
 __all__ = ["Client"]
 
@@ -77,8 +79,11 @@ class Client:
         max_wait: Default cap in seconds on the time one call may spend
             waiting for rate-limit budget and backoff. ``None`` waits as long
             as needed. Each call may override it.
-        limiter: The rate limiter to use, for tuning its margin or clock.
-            Defaults to 30 requests per 60 s until the server says otherwise.
+        limiter: The rate limiter to use: a ``WindowLimiter`` for tuning its
+            margin or clock, or a ``RedisRateLimiter`` to share the budget
+            with other processes. Defaults to ``WindowLimiter()``, 30
+            requests per 60 s until the server says otherwise. The client
+            never closes the limiter.
         user_agent: Extra text appended to the ``User-Agent`` header.
         trace_configs: aiohttp trace configs for a session the client creates.
     """
@@ -93,7 +98,7 @@ class Client:
         timeout: Timeout | None = None,
         retry: RetryPolicy | None = None,
         max_wait: float | None = None,
-        limiter: WindowLimiter | None = None,
+        limiter: RateLimiterBackend[Any] | None = None,
         user_agent: str | None = None,
         trace_configs: list[aiohttp.TraceConfig] | None = None,
     ) -> None:
@@ -104,7 +109,7 @@ class Client:
         self._timeout = timeout or Timeout()
         self._retry = retry or RetryPolicy()
         self._max_wait = max_wait
-        self._limiter = limiter or WindowLimiter()
+        self._limiter: RateLimiterBackend[Any] = limiter or WindowLimiter()
         agent = f"{USER_AGENT} {user_agent}" if user_agent else USER_AGENT
         self._headers = {
             "Authorization": self._credentials.authorization,
@@ -214,7 +219,7 @@ class Client:
         return self._limiter.stats
 
     @property
-    def limiter(self) -> WindowLimiter:
+    def limiter(self) -> RateLimiterBackend[Any]:
         """The rate limiter shared by every task of this client."""
         return self._limiter
 
@@ -481,7 +486,7 @@ class Client:
         self._settle(permit, response)
         return response
 
-    def _settle(self, permit: Permit, response: RawResponse) -> None:
+    def _settle(self, permit: object, response: RawResponse) -> None:
         server_date = parse_date(response.headers.get("Date"))
         server_now = server_date if server_date is not None else time.time()
         self._limiter.observe(
