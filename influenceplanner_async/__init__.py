@@ -1,6 +1,6 @@
 """Asyncio client for the InfluencePlanner Partner API."""
 
-from typing import TYPE_CHECKING, Any
+import typing
 
 from ._backend import RateLimiterBackend
 from ._client import Client
@@ -37,7 +37,7 @@ from ._models import (
 from ._ratelimit import LimiterStats, WindowLimiter
 from ._version import __version__
 
-if TYPE_CHECKING:
+if typing.TYPE_CHECKING:
     from ._redis_limiter import RedisRateLimiter
 
 __all__ = [
@@ -78,7 +78,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> typing.Any:
     # RedisRateLimiter needs the optional redis package, so it is imported on
     # first use and the package itself imports without it.
     if name != "RedisRateLimiter":
