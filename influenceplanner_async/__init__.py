@@ -1,5 +1,13 @@
 """Asyncio client for the InfluencePlanner Partner API."""
 
+from ._bulk import BulkProgress, BulkReport, CallOutcome, ItemOutcome
+from ._bulk_csv import read_schedule_items
+from ._bulk_plan import (
+    ScheduleCall,
+    ScheduleItem,
+    ScheduleOptions,
+    plan_schedule_calls,
+)
 from ._client import Client
 from ._config import DEFAULT_BASE_URL, RetryPolicy, Timeout
 from ._errors import (
@@ -10,6 +18,7 @@ from ._errors import (
     BadRequestError,
     ClientStateError,
     InfluencePlannerError,
+    JournalError,
     MethodNotAllowedError,
     NotAcceptableError,
     NotFoundError,
@@ -17,9 +26,11 @@ from ._errors import (
     PermissionDeniedError,
     RateLimitError,
     ResponseDecodeError,
+    ScheduleFileError,
     ServerError,
     ValidationError,
 )
+from ._journal import Journal, JournalEntry, OutcomeStatus
 from ._models import (
     ActionType,
     MemberPage,
@@ -42,9 +53,16 @@ __all__ = [
     "ActionType",
     "AuthenticationError",
     "BadRequestError",
+    "BulkProgress",
+    "BulkReport",
+    "CallOutcome",
     "Client",
     "ClientStateError",
     "InfluencePlannerError",
+    "ItemOutcome",
+    "Journal",
+    "JournalEntry",
+    "JournalError",
     "LimiterStats",
     "MemberPage",
     "MemberStatus",
@@ -52,12 +70,17 @@ __all__ = [
     "NetworkMember",
     "NotAcceptableError",
     "NotFoundError",
+    "OutcomeStatus",
     "PaymentRequiredError",
     "PermissionDeniedError",
     "RateLimit",
     "RateLimitError",
     "ResponseDecodeError",
     "RetryPolicy",
+    "ScheduleCall",
+    "ScheduleFileError",
+    "ScheduleItem",
+    "ScheduleOptions",
     "ScheduleResult",
     "ScheduleSettings",
     "ServerError",
@@ -67,4 +90,6 @@ __all__ = [
     "ValidationError",
     "WindowLimiter",
     "__version__",
+    "plan_schedule_calls",
+    "read_schedule_items",
 ]

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 import aiohttp
 
 from ._auth import Credentials
+from ._bulk import DEFAULT_BULK_CONCURRENCY, BulkProgress, BulkReport, run_schedule_bulk
 from ._config import DEFAULT_BASE_URL, RetryPolicy, Timeout
 from ._converter import unstructure_settings
 from ._errors import (
@@ -40,8 +41,11 @@ from ._validation import MAX_PAGE_SIZE, check_page_args, check_schedule_args
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Iterable, Mapping
+    from collections.abc import AsyncIterator, Callable, Iterable, Mapping
     from types import TracebackType
+
+    from ._bulk_plan import ScheduleItem
+    from ._journal import Journal
 
 __all__ = ["Client"]
 
@@ -412,6 +416,50 @@ class Client:
             json_body=body,
             retry=retry,
             max_wait=max_wait,
+        )
+
+    async def schedule_bulk(
+        self,
+        items: Iterable[ScheduleItem],
+        *,
+        journal: Journal | str | os.PathLike[str] | None = None,
+        concurrency: int = DEFAULT_BULK_CONCURRENCY,
+        on_progress: Callable[[BulkProgress], None] | None = None,
+    ) -> BulkReport:
+        """Create many schedules with as few calls as the API's rules allow.
+
+        Items with equal options are merged into calls that each carry a set
+        of medias for a set of targets, with at most 3 targets when there is
+        a comment; ``plan_schedule_calls`` documents how few. The calls run
+        concurrently under this client's rate-limit budget and retry policy.
+        A call that fails is reported, never raised.
+
+        Args:
+            items: The requested schedules, one media for one target each.
+            journal: A :class:`Journal` or the path of one. Each call is
+                recorded before it is sent and after it returns, so a run
+                with the same journal skips what an earlier run created and
+                never resends a call whose outcome is unknown.
+            concurrency: Calls in flight at once, at least 1. At most that
+                many calls have an unknown outcome if the process is killed.
+            on_progress: Called with the counts at the start and after each
+                call.
+
+        Returns:
+            Every item's outcome in input order: created (with its schedule
+            URL), failed (with the error) or unknown (the request was sent and
+            no answer came back; check the schedule calendar).
+
+        Raises:
+            ValidationError: An item or argument is invalid; nothing was sent.
+            JournalError: The journal is unreadable or in use by another job.
+        """
+        return await run_schedule_bulk(
+            self,
+            items,
+            journal=journal,
+            concurrency=concurrency,
+            on_progress=on_progress,
         )
 
     # -- request pipeline ---------------------------------------------------
