@@ -111,7 +111,7 @@ def test_journal_rejects_outcome_without_intent(tmp_path: Path) -> None:
     path = tmp_path / "job.jsonl"
     with Journal(path):
         pass
-    record = {
+    record: dict[str, object] = {
         "record": "outcome",
         "call_id": "x",
         "status": "created",
