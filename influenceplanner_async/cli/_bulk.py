@@ -104,7 +104,8 @@ def bulk(
     items = read_schedule_items(csv_file)
     if dry_run:
         calls = plan_schedule_calls(items)
-        click.echo(f"{len(items)} rows would be sent as {len(calls)} requests.")
+        noun = "request" if len(calls) == 1 else "requests"
+        click.echo(f"{len(items)} rows would be sent in {len(calls)} {noun}.")
         return
     client = open_client(base_url=base_url, window=window)
     console = Console(stderr=True)
