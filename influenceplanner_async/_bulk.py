@@ -72,7 +72,7 @@ class CallOutcome:
         error: The typed exception, for a failure or unknown outcome in
             this run; ``None`` for outcomes read from the journal.
         message: Text of the error, also for outcomes read from the journal.
-            For a call that a killed job left in flight it says so.
+            For a call that a killed job left in flight, it states that.
         from_journal: Whether an earlier run settled the call.
     """
 
