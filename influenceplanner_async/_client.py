@@ -500,17 +500,12 @@ class Client:
         )
 
     def _status_error(self, response: RawResponse) -> APIStatusError:
-        if response.status == 429:
-            snapshot = self._limiter.snapshot
-            server_now = parse_date(response.headers.get("Date")) or time.time()
-            return build_status_error(
-                response,
-                reset=snapshot.reset if snapshot else None,
-                retry_after=parse_retry_after(
-                    response.headers.get("Retry-After"), now=server_now
-                ),
-            )
-        return build_status_error(response)
+        retry_after = parse_retry_after(
+            response.headers.get("Retry-After"), now=self._limiter.server_now()
+        )
+        snapshot = self._limiter.snapshot
+        reset = snapshot.reset if snapshot and response.status == 429 else None
+        return build_status_error(response, reset=reset, retry_after=retry_after)
 
     def _deadline_error(
         self, method: str, url: str, ready_at: float | None

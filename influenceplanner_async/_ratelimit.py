@@ -130,6 +130,7 @@ class WindowLimiter:
     ) -> None:
         self.window = window
         self._configured_window = window
+        self._clamp_warned_at: float | None = None
         self.margin = margin
         self.max_margin = max_margin
         self.min_interval = min_interval
@@ -597,16 +598,28 @@ class WindowLimiter:
         # short window learned in error cannot make every reset look too far.
         window = max(self.window, self._configured_window)
         if reset > server_now + 2 * window:
-            logger.warning(
+            self._warn_clamp(
+                server_now,
                 "X-RateLimit-Reset is %.1f s ahead, more than two windows; "
                 "using one window instead",
                 reset - server_now,
             )
             return server_now + window
         if reset < server_now - window:
-            logger.warning(
+            self._warn_clamp(
+                server_now,
                 "X-RateLimit-Reset is %.1f s in the past; treating the window as reset",
                 server_now - reset,
             )
             return server_now
         return reset
+
+    def _warn_clamp(self, server_now: float, message: str, seconds: float) -> None:
+        # Every response of a window carries the same bad reset: warn once
+        # per window, not once per response.
+        if self._clamp_warned_at is not None and (
+            server_now - self._clamp_warned_at < self.window
+        ):
+            return
+        self._clamp_warned_at = server_now
+        logger.warning(message, seconds)
