@@ -511,6 +511,7 @@ class Client:
         except BudgetUnavailable as unavailable:
             raise self._deadline_error(method, url, unavailable.ready_at) from None
         try:
+            sent_at = time.time()
             response = await send_once(
                 session,
                 method,
@@ -526,34 +527,33 @@ class Client:
         except BaseException:
             self._limiter.release(permit, sent=True)
             raise
-        self._settle(permit, response)
+        self._settle(permit, response, sent_at)
         return response
 
-    def _settle(self, permit: Permit, response: RawResponse) -> None:
+    def _settle(self, permit: Permit, response: RawResponse, sent_at: float) -> None:
         server_date = parse_date(response.headers.get("Date"))
-        server_now = server_date if server_date is not None else time.time()
+        # A reset given as seconds until the boundary counts from the moment
+        # the server answered; the limiter's estimate of the server's clock is
+        # finer than the whole seconds of Date.
+        server_now = self._limiter.server_now()
         self._limiter.observe(
             permit,
             parse_rate_limit_headers(response.headers, server_now=server_now),
             status=response.status,
             server_date=server_date,
+            sent_at=sent_at,
             retry_after=parse_retry_after(
                 response.headers.get("Retry-After"), now=server_now
             ),
         )
 
     def _status_error(self, response: RawResponse) -> APIStatusError:
-        if response.status == 429:
-            snapshot = self._limiter.snapshot
-            server_now = parse_date(response.headers.get("Date")) or time.time()
-            return build_status_error(
-                response,
-                reset=snapshot.reset if snapshot else None,
-                retry_after=parse_retry_after(
-                    response.headers.get("Retry-After"), now=server_now
-                ),
-            )
-        return build_status_error(response)
+        retry_after = parse_retry_after(
+            response.headers.get("Retry-After"), now=self._limiter.server_now()
+        )
+        snapshot = self._limiter.snapshot
+        reset = snapshot.reset if snapshot and response.status == 429 else None
+        return build_status_error(response, reset=reset, retry_after=retry_after)
 
     def _deadline_error(
         self, method: str, url: str, ready_at: float | None

@@ -197,6 +197,8 @@ class APIStatusError(InfluencePlannerError):
         body: The decoded JSON body, or ``None`` when the body was not JSON.
         outcome_unknown: ``True`` for a 5xx answer to a non-idempotent request
             (creating a schedule), which the server may have processed.
+        retry_after: Seconds from the ``Retry-After`` header, if the server
+            sent one.
     """
 
     def __init__(
@@ -208,8 +210,10 @@ class APIStatusError(InfluencePlannerError):
         message: str,
         body: Any = None,
         hint: str = "",
+        retry_after: float | None = None,
     ) -> None:
         self.status = status
+        self.retry_after = retry_after
         self.method = method
         self.url = url
         self.message = message
@@ -259,6 +263,8 @@ class RateLimitError(APIStatusError):
         retry_after: Seconds until a retry may succeed, if known.
     """
 
+    reset: datetime | None
+
     def __init__(
         self,
         *,
@@ -272,9 +278,14 @@ class RateLimitError(APIStatusError):
         retry_after: float | None = None,
     ) -> None:
         self.reset = reset
-        self.retry_after = retry_after
         super().__init__(
-            status=status, method=method, url=url, message=message, body=body, hint=hint
+            status=status,
+            method=method,
+            url=url,
+            message=message,
+            body=body,
+            hint=hint,
+            retry_after=retry_after,
         )
 
 
