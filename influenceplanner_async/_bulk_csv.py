@@ -49,6 +49,8 @@ Problem = tuple[int, str | None, str]
 
 
 class _CellError(Exception):
+    """A problem with one cell, turned into a ``ScheduleFileError`` problem."""
+
     def __init__(self, column: str, message: str) -> None:
         self.column = column
         self.message = message
