@@ -3,6 +3,14 @@
 import typing
 
 from ._backend import RateLimiterBackend
+from ._bulk import BulkProgress, BulkReport, CallOutcome, ItemOutcome
+from ._bulk_csv import read_schedule_items
+from ._bulk_plan import (
+    ScheduleCall,
+    ScheduleItem,
+    ScheduleOptions,
+    plan_schedule_calls,
+)
 from ._client import Client
 from ._config import DEFAULT_BASE_URL, RetryPolicy, Timeout
 from ._errors import (
@@ -13,6 +21,7 @@ from ._errors import (
     BadRequestError,
     ClientStateError,
     InfluencePlannerError,
+    JournalError,
     MethodNotAllowedError,
     NotAcceptableError,
     NotFoundError,
@@ -20,9 +29,11 @@ from ._errors import (
     PermissionDeniedError,
     RateLimitError,
     ResponseDecodeError,
+    ScheduleFileError,
     ServerError,
     ValidationError,
 )
+from ._journal import Journal, JournalEntry, OutcomeStatus
 from ._models import (
     ActionType,
     MemberPage,
@@ -48,9 +59,16 @@ __all__ = [
     "ActionType",
     "AuthenticationError",
     "BadRequestError",
+    "BulkProgress",
+    "BulkReport",
+    "CallOutcome",
     "Client",
     "ClientStateError",
     "InfluencePlannerError",
+    "ItemOutcome",
+    "Journal",
+    "JournalEntry",
+    "JournalError",
     "LimiterStats",
     "MemberPage",
     "MemberStatus",
@@ -58,6 +76,7 @@ __all__ = [
     "NetworkMember",
     "NotAcceptableError",
     "NotFoundError",
+    "OutcomeStatus",
     "PaymentRequiredError",
     "PermissionDeniedError",
     "RateLimit",
@@ -66,6 +85,10 @@ __all__ = [
     "RedisRateLimiter",
     "ResponseDecodeError",
     "RetryPolicy",
+    "ScheduleCall",
+    "ScheduleFileError",
+    "ScheduleItem",
+    "ScheduleOptions",
     "ScheduleResult",
     "ScheduleSettings",
     "ServerError",
@@ -75,6 +98,8 @@ __all__ = [
     "ValidationError",
     "WindowLimiter",
     "__version__",
+    "plan_schedule_calls",
+    "read_schedule_items",
 ]
 
 

@@ -55,6 +55,10 @@ class RateLimiterBackend(Protocol[PermitT]):
         """Return the loop time at which budget is expected, or ``None``."""
         ...
 
+    def server_now(self) -> float:
+        """Return the current time on the server's clock, in epoch seconds."""
+        ...
+
     async def acquire(self, *, deadline: float | None = None) -> PermitT:
         """Wait for budget and return a permit for one request.
 
@@ -74,6 +78,7 @@ class RateLimiterBackend(Protocol[PermitT]):
         *,
         status: int,
         server_date: float | None = None,
+        sent_at: float | None = None,
         retry_after: float | None = None,
     ) -> None:
         """Settle a permit with the response that its request received.
@@ -83,6 +88,7 @@ class RateLimiterBackend(Protocol[PermitT]):
             headers: The response's rate-limit headers, ``None`` when absent.
             status: The response's HTTP status.
             server_date: The ``Date`` header in epoch seconds, if present.
+            sent_at: Epoch seconds on the local clock when the request left.
             retry_after: The ``Retry-After`` header in seconds, if present.
         """
         ...

@@ -252,6 +252,10 @@ class RedisRateLimiter:
             return self._local.ready_at()
         return self._ready_at
 
+    def server_now(self) -> float:
+        """Return the current time on the server's clock, in epoch seconds."""
+        return self._skew.server_now()
+
     async def shared_state(self) -> SharedWindowState:
         """Read the window that every process shares, for monitoring.
 
@@ -393,6 +397,7 @@ class RedisRateLimiter:
         *,
         status: int,
         server_date: float | None = None,
+        sent_at: float | None = None,
         retry_after: float | None = None,
     ) -> None:
         """Settle a permit with its response and share what the headers say."""
@@ -402,12 +407,13 @@ class RedisRateLimiter:
                 headers,
                 status=status,
                 server_date=server_date,
+                sent_at=sent_at,
                 retry_after=retry_after,
             )
             return
         if not self._settle(permit):
             return
-        self._skew.learn(server_date)
+        self._skew.learn(server_date, sent_at)
         if status == 429:
             self._stats.responses_429 += 1
         reset_in = None
@@ -568,8 +574,9 @@ class _ServerClock:
     """Offset of the server's clock from this host's, learned from ``Date``.
 
     ``Date`` has one-second resolution, so the server's clock lies in
-    ``[date, date + 1)`` at receipt. The offset is applied only when 0 lies
-    outside the intersection of those intervals, taking the bound that delays.
+    ``[date, date + 1)`` between the request's departure and the response's
+    arrival. The offset is applied only when 0 lies outside the intersection
+    of those intervals, taking the bound that delays.
     """
 
     def __init__(self, wall_clock: Callable[[], float] = time.time) -> None:
@@ -577,11 +584,12 @@ class _ServerClock:
         self._low = -math.inf
         self._high = math.inf
 
-    def learn(self, server_date: float | None) -> None:
+    def learn(self, server_date: float | None, sent_at: float | None) -> None:
         if server_date is None:
             return
         local = self._wall_clock()
-        low, high = server_date - local, server_date + 1.0 - local
+        departed = local if sent_at is None else min(sent_at, local)
+        low, high = server_date - local, server_date + 1.0 - departed
         if low > self._high or high < self._low:
             # The clocks jumped: start again from this sample.
             self._low, self._high = low, high
