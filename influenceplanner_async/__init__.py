@@ -1,5 +1,8 @@
 """Asyncio client for the InfluencePlanner Partner API."""
 
+from ._cache import CacheStats, MemberCache
+from ._cache_redis import RedisStore
+from ._cache_store import CacheStore, MemoryStore
 from ._client import Client
 from ._config import DEFAULT_BASE_URL, RetryPolicy, Timeout
 from ._errors import (
@@ -42,12 +45,16 @@ __all__ = [
     "ActionType",
     "AuthenticationError",
     "BadRequestError",
+    "CacheStats",
+    "CacheStore",
     "Client",
     "ClientStateError",
     "InfluencePlannerError",
     "LimiterStats",
+    "MemberCache",
     "MemberPage",
     "MemberStatus",
+    "MemoryStore",
     "MethodNotAllowedError",
     "NetworkMember",
     "NotAcceptableError",
@@ -56,6 +63,7 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimit",
     "RateLimitError",
+    "RedisStore",
     "ResponseDecodeError",
     "RetryPolicy",
     "ScheduleResult",
