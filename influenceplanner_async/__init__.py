@@ -1,6 +1,7 @@
 """Asyncio client for the InfluencePlanner Partner API."""
 
 from ._cache import CacheStats, MemberCache
+from ._cache_file import FileStore
 from ._cache_redis import RedisStore
 from ._cache_store import CacheStore, MemoryStore
 from ._client import Client
@@ -49,6 +50,7 @@ __all__ = [
     "CacheStore",
     "Client",
     "ClientStateError",
+    "FileStore",
     "InfluencePlannerError",
     "LimiterStats",
     "MemberCache",
