@@ -1,7 +1,7 @@
 """Measure the member-listing cache: API calls under bursts, and hit latency.
 
 Bursts: in each time-to-live period, 100 tasks make 1,000 concurrent calls
-for the same 3 pages through one client with ``MemberCache``; the period
+for the same 3 pages through one client with ``MemberCache``. The period
 ends once every cached page has expired. The target is exactly 3 API calls
 per period. The same burst without a cache shows what the cache saves.
 
@@ -21,7 +21,13 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from _common import DOCS_DIR, make_parser, markdown_table, write_json
+from _common import (
+    DOCS_DIR,
+    machine_description,
+    make_parser,
+    markdown_table,
+    write_json,
+)
 from influenceplanner_async import CacheStats, Client, MemberCache, RedisStore
 from influenceplanner_async.testing import FakePartnerAPI, run_fake_api, seed_members
 
@@ -246,12 +252,14 @@ def render_markdown(results: dict[str, Any], settings: Settings, quick: bool) ->
         for result in results["latencies"]
     ]
     mode = "--quick" if quick else "full"
+    machine = machine_description()
     total = sum(period.api_calls for period in periods)
     return f"""# Cache benchmark
 
 `benchmarks/cache.py` runs against the fake Partner API on 127.0.0.1 with no
-added latency, so a miss costs only a local HTTP round trip; a real network adds
-its round-trip time to every miss and to nothing else.
+added latency, so a miss costs only a local HTTP round trip. A real network adds
+its round-trip time to every miss and to nothing else. Machine of this run:
+{machine["cpus"]} CPUs, Python {machine["python"]}, {machine["platform"]}.
 
 ## API calls per time-to-live period
 
@@ -271,7 +279,7 @@ One task alternates a miss (right after `invalidate_cache()`) with a hit on the
 same 25-member page, {settings.latency_samples} times. The ratio is the median
 miss time over the median hit time, both measured in the same run. A hit
 reads the store and finds the entry's bytes among the entries that the client
-decoded last, so it skips JSON parsing; a miss also encodes and stores the page.
+decoded last, so it skips JSON parsing. A miss also encodes and stores the page.
 
 {markdown_table(LATENCY_HEADERS, latency_rows)}
 
@@ -296,16 +304,19 @@ def main() -> None:
     args = parser.parse_args()
     settings = QUICK if args.quick else FULL
     results = asyncio.run(run_all(settings, args.redis_url))
+
     for index, period in enumerate(results["periods"]):
         print(f"period {index + 1}: {period.api_calls} API calls, {period}")
     print(f"no cache: {results['uncached'].api_calls} API calls")
     for latency in results["latencies"]:
         print(f"{latency.store}: miss/hit median = {latency.ratio:.1f} ({latency})")
+
     DOCS_DIR.mkdir(parents=True, exist_ok=True)
     suffix = "_quick" if args.quick else ""
     (DOCS_DIR / f"cache{suffix}.md").write_text(
         render_markdown(results, settings, args.quick)
     )
+
     write_json(
         args.json_path,
         {

@@ -279,10 +279,10 @@ class PageCache:
     async def invalidate(self) -> None:
         """Forget every page of this account, cached or in flight.
 
-        Requests in flight still answer the callers that wait for them, but
-        their pages are not stored, and later calls send new requests. Pages
-        stored before now are never served by this client again, even if the
-        store fails to delete them.
+        Requests in flight still return their page to the callers that wait
+        for them, but those pages are not stored, and later calls send new
+        requests. Pages stored before now are never served by this client
+        again, even if the store fails to delete them.
         """
         self._generation += 1
         self._invalidated_at = self.settings.clock()
@@ -357,7 +357,7 @@ class PageCache:
         self._tasks.discard(task)
         joined = self._joined.pop(task, 0)
         if joined:
-            logger.debug("One request answered %d more waiting calls", joined)
+            logger.debug("Shared one response with %d more waiting calls", joined)
         # Mark the error as retrieved: every waiter may have been cancelled.
         if not task.cancelled():
             task.exception()

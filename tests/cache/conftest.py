@@ -78,7 +78,7 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
-        """Start the server without persistence and wait until it answers PING."""
+        """Start the server without persistence and wait until it replies to PING."""
         self.process = subprocess.Popen(
             [
                 self.binary,
@@ -99,7 +99,7 @@ class RedisServer:
             if self.process.poll() is not None or time.monotonic() > deadline:
                 self.stop()
                 pytest.fail(f"redis-server did not start on port {self.port}")
-            # Poll for readiness; the server usually answers within 50 ms.
+            # Poll for readiness; the server usually replies within 50 ms.
             time.sleep(0.02)
 
     def stop(self) -> None:

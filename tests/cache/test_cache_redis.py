@@ -58,7 +58,7 @@ async def test_redis_store_round_trip(store: RedisStore) -> None:
 
 
 async def test_redis_store_sets_expiry(store: RedisStore, raw_redis: Redis) -> None:
-    """Redis holds an entry with its TTL in milliseconds."""
+    """Redis stores an entry with its TTL in milliseconds."""
     await store.set("members:a:1", b"page", 1.5)
 
     remaining = await raw_redis.pttl("influenceplanner:cache:members:a:1")

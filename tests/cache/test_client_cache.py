@@ -46,7 +46,7 @@ def member_requests(api: FakePartnerAPI) -> int:
 
 
 class Gate:
-    """A request hook that holds every request until the test opens it."""
+    """A request hook that delays every request until the test opens it."""
 
     def __init__(self) -> None:
         self.arrived = asyncio.Event()

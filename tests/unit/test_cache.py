@@ -75,7 +75,7 @@ class BrokenStore:
 
 
 class HangingStore(BrokenStore):
-    """A store whose reads never answer."""
+    """A store whose reads never return."""
 
     async def get(self, key: str) -> bytes | None:
         await asyncio.sleep(3600)
@@ -244,7 +244,7 @@ async def test_page_cache_coalesces_slow_fetch() -> None:
 
 @pytest.mark.looptime
 async def test_invalidate_discards_page_in_flight() -> None:
-    """A fetch started before invalidation answers its callers but is not stored."""
+    """A fetch started before invalidation returns to its callers but is not stored."""
     loop = asyncio.get_running_loop()
     cache = make_cache(ttl=60, clock=loop.time)
     fetch = CountingFetch(delay=5)
@@ -309,7 +309,7 @@ async def test_broken_store_never_fails_calls() -> None:
 
 @pytest.mark.looptime
 async def test_hanging_store_is_bypassed() -> None:
-    """A store that never answers delays a call by store_timeout at most."""
+    """A store that never replies delays a call by store_timeout at most."""
     loop = asyncio.get_running_loop()
     cache = make_cache(store=HangingStore(), store_timeout=0.25)
     started = loop.time()
