@@ -253,6 +253,12 @@ def render_markdown(results: dict[str, Any], settings: Settings, quick: bool) ->
     ]
     mode = "--quick" if quick else "full"
     machine = machine_description()
+    stores = [result.store for result in results["latencies"]]
+    redis_note = (
+        "The redis row used a redis-server on 127.0.0.1 of the same machine.\n"
+        if "redis" in stores
+        else ""
+    )
     total = sum(period.api_calls for period in periods)
     return f"""# Cache benchmark
 
@@ -280,6 +286,7 @@ same 25-member page, {settings.latency_samples} times. The ratio is the median
 miss time over the median hit time, both measured in the same run. A hit
 reads the store and finds the entry's bytes among the entries that the client
 decoded last, so it skips JSON parsing. A miss also encodes and stores the page.
+{redis_note}
 
 {markdown_table(LATENCY_HEADERS, latency_rows)}
 
