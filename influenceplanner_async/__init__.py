@@ -1,5 +1,13 @@
 """Asyncio client for the InfluencePlanner Partner API."""
 
+from ._bulk import BulkProgress, BulkReport, CallOutcome, ItemOutcome
+from ._bulk_csv import read_schedule_items
+from ._bulk_plan import (
+    ScheduleCall,
+    ScheduleItem,
+    ScheduleOptions,
+    plan_schedule_calls,
+)
 from ._cache import CacheStats, MemberCache
 from ._cache_file import FileStore
 from ._cache_redis import RedisStore
@@ -14,6 +22,7 @@ from ._errors import (
     BadRequestError,
     ClientStateError,
     InfluencePlannerError,
+    JournalError,
     MethodNotAllowedError,
     NotAcceptableError,
     NotFoundError,
@@ -21,9 +30,11 @@ from ._errors import (
     PermissionDeniedError,
     RateLimitError,
     ResponseDecodeError,
+    ScheduleFileError,
     ServerError,
     ValidationError,
 )
+from ._journal import Journal, JournalEntry, OutcomeStatus
 from ._models import (
     ActionType,
     MemberPage,
@@ -46,12 +57,19 @@ __all__ = [
     "ActionType",
     "AuthenticationError",
     "BadRequestError",
+    "BulkProgress",
+    "BulkReport",
     "CacheStats",
     "CacheStore",
+    "CallOutcome",
     "Client",
     "ClientStateError",
     "FileStore",
     "InfluencePlannerError",
+    "ItemOutcome",
+    "Journal",
+    "JournalEntry",
+    "JournalError",
     "LimiterStats",
     "MemberCache",
     "MemberPage",
@@ -61,6 +79,7 @@ __all__ = [
     "NetworkMember",
     "NotAcceptableError",
     "NotFoundError",
+    "OutcomeStatus",
     "PaymentRequiredError",
     "PermissionDeniedError",
     "RateLimit",
@@ -68,6 +87,10 @@ __all__ = [
     "RedisStore",
     "ResponseDecodeError",
     "RetryPolicy",
+    "ScheduleCall",
+    "ScheduleFileError",
+    "ScheduleItem",
+    "ScheduleOptions",
     "ScheduleResult",
     "ScheduleSettings",
     "ServerError",
@@ -77,4 +100,6 @@ __all__ = [
     "ValidationError",
     "WindowLimiter",
     "__version__",
+    "plan_schedule_calls",
+    "read_schedule_items",
 ]

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 import aiohttp
 
 from ._auth import Credentials
+from ._bulk import DEFAULT_BULK_CONCURRENCY, BulkProgress, BulkReport, run_schedule_bulk
 from ._cache import CacheStats, MemberCache, PageCache, check_cache_ttl
 from ._config import DEFAULT_BASE_URL, RetryPolicy, Timeout
 from ._converter import unstructure_settings
@@ -41,8 +42,11 @@ from ._validation import MAX_PAGE_SIZE, check_page_args, check_schedule_args
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Iterable, Mapping
+    from collections.abc import AsyncIterator, Callable, Iterable, Mapping
     from types import TracebackType
+
+    from ._bulk_plan import ScheduleItem
+    from ._journal import Journal
 
 __all__ = ["Client"]
 
@@ -459,6 +463,50 @@ class Client:
             max_wait=max_wait,
         )
 
+    async def schedule_bulk(
+        self,
+        items: Iterable[ScheduleItem],
+        *,
+        journal: Journal | str | os.PathLike[str] | None = None,
+        concurrency: int = DEFAULT_BULK_CONCURRENCY,
+        on_progress: Callable[[BulkProgress], None] | None = None,
+    ) -> BulkReport:
+        """Create many schedules with as few calls as the API's rules allow.
+
+        Items with equal options are merged into calls that each carry a set
+        of medias for a set of targets, with at most 3 targets when there is
+        a comment; ``plan_schedule_calls`` documents how few. The calls run
+        concurrently under this client's rate-limit budget and retry policy.
+        A call that fails is reported, never raised.
+
+        Args:
+            items: The requested schedules, one media for one target each.
+            journal: A :class:`Journal` or the path of one. Each call is
+                recorded before it is sent and after it returns, so a run
+                with the same journal skips what an earlier run created and
+                never resends a call whose outcome is unknown.
+            concurrency: Calls in flight at once, at least 1. At most that
+                many calls have an unknown outcome if the process is killed.
+            on_progress: Called with the counts at the start and after each
+                call.
+
+        Returns:
+            Every item's outcome in input order: created (with its schedule
+            URL), failed (with the error) or unknown (the request was sent and
+            no answer came back; check the schedule calendar).
+
+        Raises:
+            ValidationError: An item or argument is invalid; nothing was sent.
+            JournalError: The journal is unreadable or in use by another job.
+        """
+        return await run_schedule_bulk(
+            self,
+            items,
+            journal=journal,
+            concurrency=concurrency,
+            on_progress=on_progress,
+        )
+
     # -- request pipeline ---------------------------------------------------
 
     async def _call(
@@ -508,6 +556,7 @@ class Client:
         except BudgetUnavailable as unavailable:
             raise self._deadline_error(method, url, unavailable.ready_at) from None
         try:
+            sent_at = time.time()
             response = await send_once(
                 session,
                 method,
@@ -523,34 +572,33 @@ class Client:
         except BaseException:
             self._limiter.release(permit, sent=True)
             raise
-        self._settle(permit, response)
+        self._settle(permit, response, sent_at)
         return response
 
-    def _settle(self, permit: Permit, response: RawResponse) -> None:
+    def _settle(self, permit: Permit, response: RawResponse, sent_at: float) -> None:
         server_date = parse_date(response.headers.get("Date"))
-        server_now = server_date if server_date is not None else time.time()
+        # A reset given as seconds until the boundary counts from the moment
+        # the server answered; the limiter's estimate of the server's clock is
+        # finer than the whole seconds of Date.
+        server_now = self._limiter.server_now()
         self._limiter.observe(
             permit,
             parse_rate_limit_headers(response.headers, server_now=server_now),
             status=response.status,
             server_date=server_date,
+            sent_at=sent_at,
             retry_after=parse_retry_after(
                 response.headers.get("Retry-After"), now=server_now
             ),
         )
 
     def _status_error(self, response: RawResponse) -> APIStatusError:
-        if response.status == 429:
-            snapshot = self._limiter.snapshot
-            server_now = parse_date(response.headers.get("Date")) or time.time()
-            return build_status_error(
-                response,
-                reset=snapshot.reset if snapshot else None,
-                retry_after=parse_retry_after(
-                    response.headers.get("Retry-After"), now=server_now
-                ),
-            )
-        return build_status_error(response)
+        retry_after = parse_retry_after(
+            response.headers.get("Retry-After"), now=self._limiter.server_now()
+        )
+        snapshot = self._limiter.snapshot
+        reset = snapshot.reset if snapshot and response.status == 429 else None
+        return build_status_error(response, reset=reset, retry_after=retry_after)
 
     def _deadline_error(
         self, method: str, url: str, ready_at: float | None
