@@ -50,7 +50,13 @@ from ._models import MemberPage
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Mapping
 
-__all__ = ["CacheStats", "MemberCache", "PageCache", "check_cache_ttl"]
+__all__ = [
+    "CacheStats",
+    "MemberCache",
+    "PageCache",
+    "check_cache_ttl",
+    "open_page_cache",
+]
 
 logger = logging.getLogger("influenceplanner_async.cache")
 
@@ -143,6 +149,23 @@ def check_cache_ttl(value: object) -> float | None:
     if not value >= 0 or math.isinf(value):
         raise ValidationError("cache_ttl", value, "must be a finite number, 0 or more")
     return float(value)
+
+
+def open_page_cache(
+    settings: object, *, base_url: str, username: str
+) -> PageCache | None:
+    """Build a client's cache from its ``cache`` argument; ``None`` turns it off.
+
+    Raises:
+        ValidationError: ``settings`` is neither ``None`` nor a MemberCache.
+    """
+    if settings is None:
+        return None
+    if not isinstance(settings, MemberCache):
+        raise ValidationError(
+            "cache", settings, "must be a MemberCache, such as MemberCache(ttl=60)"
+        )
+    return PageCache(settings, base_url=base_url, username=username)
 
 
 def account_prefix(base_url: str, username: str) -> str:

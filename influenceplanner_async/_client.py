@@ -13,7 +13,7 @@ import aiohttp
 
 from ._auth import Credentials
 from ._bulk import DEFAULT_BULK_CONCURRENCY, BulkProgress, BulkReport, run_schedule_bulk
-from ._cache import CacheStats, MemberCache, PageCache, check_cache_ttl
+from ._cache import CacheStats, MemberCache, check_cache_ttl, open_page_cache
 from ._config import DEFAULT_BASE_URL, RetryPolicy, Timeout
 from ._converter import unstructure_settings
 from ._errors import (
@@ -126,11 +126,7 @@ class Client:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
         self._rng = random.Random()
-        self._cache = (
-            None
-            if cache is None
-            else PageCache(cache, base_url=self._base_url, username=username)
-        )
+        self._cache = open_page_cache(cache, base_url=self._base_url, username=username)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **kwargs: Any) -> Self:

@@ -14,10 +14,12 @@ import pytest
 
 from influenceplanner_async import (
     CacheStats,
+    Client,
     MemberCache,
     MemberPage,
     MemoryStore,
     ResponseDecodeError,
+    ValidationError,
 )
 from influenceplanner_async._cache import (
     PageCache,
@@ -330,3 +332,9 @@ async def test_fetch_error_reaches_caller() -> None:
     await cache.get_page(QUERY, fetch, ttl=None)
 
     assert fetch.calls == 2
+
+
+def test_client_rejects_cache_seconds() -> None:
+    """cache=60 raises ValidationError that points to MemberCache."""
+    with pytest.raises(ValidationError, match=r"MemberCache\(ttl=60\)"):
+        Client("alice", "ip-1234", cache=60)  # type: ignore[arg-type]
