@@ -238,7 +238,7 @@ class Client:
     async def invalidate_cache(self) -> None:
         """Drop this account's cached member pages, for when the network changed.
 
-        Calls already waiting for a request get its answer, which is not
+        Calls already waiting for a request get its response, which is not
         cached. Does nothing when caching is off. A store failure is logged,
         not raised.
         """
