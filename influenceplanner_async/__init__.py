@@ -11,6 +11,10 @@ from ._bulk_plan import (
     ScheduleOptions,
     plan_schedule_calls,
 )
+from ._cache import CacheStats, MemberCache
+from ._cache_file import FileStore
+from ._cache_redis import RedisStore
+from ._cache_store import CacheStore, MemoryStore
 from ._client import Client
 from ._config import DEFAULT_BASE_URL, RetryPolicy, Timeout
 from ._errors import (
@@ -61,17 +65,22 @@ __all__ = [
     "BadRequestError",
     "BulkProgress",
     "BulkReport",
+    "CacheStats",
+    "CacheStore",
     "CallOutcome",
     "Client",
     "ClientStateError",
+    "FileStore",
     "InfluencePlannerError",
     "ItemOutcome",
     "Journal",
     "JournalEntry",
     "JournalError",
     "LimiterStats",
+    "MemberCache",
     "MemberPage",
     "MemberStatus",
+    "MemoryStore",
     "MethodNotAllowedError",
     "NetworkMember",
     "NotAcceptableError",
@@ -83,6 +92,7 @@ __all__ = [
     "RateLimitError",
     "RateLimiterBackend",
     "RedisRateLimiter",
+    "RedisStore",
     "ResponseDecodeError",
     "RetryPolicy",
     "ScheduleCall",

@@ -13,6 +13,7 @@ import aiohttp
 
 from ._auth import Credentials
 from ._bulk import DEFAULT_BULK_CONCURRENCY, BulkProgress, BulkReport, run_schedule_bulk
+from ._cache import CacheStats, MemberCache, check_cache_ttl, open_page_cache
 from ._config import DEFAULT_BASE_URL, RetryPolicy, Timeout
 from ._converter import unstructure_settings
 from ._errors import (
@@ -89,6 +90,9 @@ class Client:
             never closes the limiter.
         user_agent: Extra text appended to the ``User-Agent`` header.
         trace_configs: aiohttp trace configs for a session the client creates.
+        cache: Settings of a cache of member listings, off by default. With
+            one, identical listings within its ``ttl`` cost one request, and
+            concurrent identical calls share one request.
     """
 
     def __init__(
@@ -104,6 +108,7 @@ class Client:
         limiter: RateLimiterBackend[Any] | None = None,
         user_agent: str | None = None,
         trace_configs: list[aiohttp.TraceConfig] | None = None,
+        cache: MemberCache | None = None,
     ) -> None:
         _check_credential("username", username)
         _check_credential("api_key", api_key)
@@ -125,6 +130,7 @@ class Client:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
         self._rng = random.Random()
+        self._cache = open_page_cache(cache, base_url=self._base_url, username=username)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **kwargs: Any) -> Self:
@@ -192,6 +198,8 @@ class Client:
         if self._closed:
             return
         self._closed = True
+        if self._cache is not None:
+            await self._cache.aclose()
         session, self._session = self._session, None
         if session is not None and self._owns_session and not session.closed:
             await session.close()
@@ -226,6 +234,21 @@ class Client:
         """The rate limiter shared by every task of this client."""
         return self._limiter
 
+    @property
+    def cache_stats(self) -> CacheStats:
+        """Counters of the member-listing cache; all 0 when caching is off."""
+        return CacheStats() if self._cache is None else self._cache.stats
+
+    async def invalidate_cache(self) -> None:
+        """Drop this account's cached member pages, for when the network changed.
+
+        Calls already waiting for a request get its response, which is not
+        cached. Does nothing when caching is off. A store failure is logged,
+        not raised.
+        """
+        if self._cache is not None:
+            await self._cache.invalidate()
+
     def _ensure_usable(self) -> aiohttp.ClientSession:
         if self._closed:
             msg = "This Client is closed; create a new Client to send more requests"
@@ -255,6 +278,8 @@ class Client:
         sort_dir: SortDirection | str | None = None,
         retry: RetryPolicy | None = None,
         max_wait: float | None = _UNSET,
+        cache_ttl: float | None = None,
+        use_cache: bool = True,
     ) -> MemberPage:
         """Fetch one page of the network's members.
 
@@ -266,6 +291,14 @@ class Client:
             sort_dir: Sort direction; the server defaults to ``DESC``.
             retry: Retry policy for this call instead of the client's.
             max_wait: Cap in seconds on waiting for budget in this call.
+            cache_ttl: With a cache, the maximum age in seconds of a cached
+                page for this call and the time-to-live of a page it fetches,
+                instead of the cache's ``ttl``. 0 always sends a request.
+            use_cache: ``False`` sends a request of its own, shared with no
+                other call, and neither reads nor writes the cache.
+
+        A call that shares another call's request gets that call's result or
+        exception, under that call's ``retry`` and ``max_wait``.
 
         Raises:
             ValidationError: An argument is invalid; nothing was sent.
@@ -287,14 +320,22 @@ class Client:
             params["sortBy"] = by.value
         if direction is not None:
             params["sortDir"] = direction.value
-        return await self._call(
-            "GET",
-            "/network/members",
-            MemberPage,
-            params=params,
-            retry=retry,
-            max_wait=max_wait,
-        )
+        ttl = check_cache_ttl(cache_ttl)
+
+        async def fetch() -> MemberPage:
+            return await self._call(
+                "GET",
+                "/network/members",
+                MemberPage,
+                params=params,
+                retry=retry,
+                max_wait=max_wait,
+            )
+
+        if self._cache is None or not use_cache:
+            return await fetch()
+        self._ensure_usable()
+        return await self._cache.get_page(params, fetch, ttl=ttl)
 
     async def iter_members(
         self,
