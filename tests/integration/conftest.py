@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -11,7 +12,7 @@ from influenceplanner_async.testing import FakeServer, run_fake_api, seed_member
 from tests.integration.support import API_KEY, USERNAME
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Callable
 
     from influenceplanner_async import Timeout
     from tests.integration.support import ClientFactory
@@ -50,6 +51,7 @@ async def make_client() -> AsyncIterator[ClientFactory]:
         api_key: str = API_KEY,
         retry: RetryPolicy | None = None,
         timeout: Timeout | None = None,
+        wall_clock: Callable[[], float] = time.time,
         **options: Any,
     ) -> Client:
         # The limiter's window matches the fake's, which the limiter would
@@ -58,7 +60,7 @@ async def make_client() -> AsyncIterator[ClientFactory]:
             USERNAME,
             api_key,
             base_url=server.base_url,
-            limiter=WindowLimiter(window=window, margin=margin),
+            limiter=WindowLimiter(window=window, margin=margin, wall_clock=wall_clock),
             retry=retry or RetryPolicy(initial_delay=0),
             timeout=timeout,
             **options,

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from influenceplanner_async import SortBy, SortDirection
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from influenceplanner_async import Client, RetryPolicy, Timeout
     from influenceplanner_async.testing import FakeMember, FakeServer
 
@@ -32,6 +34,7 @@ class ClientFactory(Protocol):
         api_key: str = ...,
         retry: RetryPolicy | None = ...,
         timeout: Timeout | None = ...,
+        wall_clock: Callable[[], float] = ...,
         **options: Any,
     ) -> Client: ...
 
@@ -57,3 +60,15 @@ def expected_order(
     ordered = sorted(members, key=lambda member: member.membership_id)
     ordered.sort(key=_SORT_KEYS[sort_by], reverse=direction == SortDirection.DESC)
     return [member.membership_id for member in ordered]
+
+
+def accepted_per_window(server: FakeServer) -> list[int]:
+    """Return how many of alice's requests each window of the fake accepted."""
+    windows = server.api.window_stats().get(USERNAME, [])
+    return [window.accepted for window in windows]
+
+
+def rejected_per_window(server: FakeServer) -> list[int]:
+    """Return how many of alice's requests each window of the fake rejected."""
+    windows = server.api.window_stats().get(USERNAME, [])
+    return [window.rejected for window in windows]
