@@ -40,11 +40,14 @@ async def fake_server() -> AsyncIterator[FakeServer]:
 
 @pytest.fixture
 async def make_client() -> AsyncIterator[ClientFactory]:
-    """Build clients for a fake server with zero backoff, and close them after."""
+    """Build clients for a fake server or a base URL, with zero backoff.
+
+    The clients are closed when the test ends.
+    """
     clients: list[Client] = []
 
     def build(
-        server: FakeServer,
+        server: FakeServer | str,
         *,
         window: float = 60.0,
         margin: float = 0.05,
@@ -59,7 +62,7 @@ async def make_client() -> AsyncIterator[ClientFactory]:
         client = Client(
             USERNAME,
             api_key,
-            base_url=server.base_url,
+            base_url=server if isinstance(server, str) else server.base_url,
             limiter=WindowLimiter(window=window, margin=margin, wall_clock=wall_clock),
             retry=retry or RetryPolicy(initial_delay=0),
             timeout=timeout,

@@ -27,7 +27,7 @@ class ClientFactory(Protocol):
 
     def __call__(
         self,
-        server: FakeServer,
+        server: FakeServer | str,
         *,
         window: float = ...,
         margin: float = ...,
