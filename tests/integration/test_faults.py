@@ -46,7 +46,7 @@ async def create_demo_schedule(client: Client) -> ScheduleResult:
 
 
 def count_arrivals(server: FakeServer) -> list[str]:
-    """Record the method of each request as it arrives, before any delay."""
+    """Return a list of request methods, appended on arrival before any delay."""
     arrivals: list[str] = []
 
     def record(request: web.Request) -> None:
@@ -70,7 +70,7 @@ def refused_base_url() -> str:
 async def test_get_retried_after_two_503s(
     fake_server: FakeServer, make_client: ClientFactory
 ) -> None:
-    """A GET that meets two 503s succeeds on the third attempt."""
+    """A GET that gets two 503s succeeds on the third attempt."""
     fake_server.api.faults.push(faults.status(503), times=2)
     client = make_client(fake_server)
 
@@ -84,7 +84,7 @@ async def test_get_retried_after_two_503s(
 async def test_post_500_not_resent(
     fake_server: FakeServer, make_client: ClientFactory
 ) -> None:
-    """A POST answered with 500 raises with outcome_unknown and is sent once."""
+    """A POST that gets a 500 raises with outcome_unknown and is sent once."""
     fake_server.api.faults.push(faults.status(500), path=SCHEDULE_PATH)
     client = make_client(fake_server)
 
@@ -100,7 +100,7 @@ async def test_post_500_not_resent(
 async def test_post_500_resent_when_unsafe_allowed(
     fake_server: FakeServer, make_client: ClientFactory
 ) -> None:
-    """With retry_unsafe a POST answered with 500 is resent and succeeds."""
+    """With retry_unsafe a POST that gets a 500 is resent and succeeds."""
     fake_server.api.faults.push(faults.status(500), path=SCHEDULE_PATH)
     client = make_client(
         fake_server, retry=RetryPolicy(initial_delay=0, retry_unsafe=True)
@@ -185,7 +185,7 @@ async def test_html_502_raises_with_excerpt(
 async def test_html_502_retried_for_get(
     fake_server: FakeServer, make_client: ClientFactory
 ) -> None:
-    """A GET that meets a proxy's HTML 502 page succeeds on the next attempt."""
+    """A GET that gets a proxy's HTML 502 page succeeds on the next attempt."""
     fake_server.api.faults.push(faults.html_error_page(502))
     client = make_client(fake_server)
 
