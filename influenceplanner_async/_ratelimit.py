@@ -425,6 +425,10 @@ class WindowLimiter:
         else:
             gate = now + min(2.0 ** (self._consecutive_429 - 1), _MAX_BACKOFF_429)
         self._gate_until = max(self._gate_until or gate, gate)
+        if self._reset_at is None:
+            # No window is known, so nothing would ever reopen one: after the
+            # gate, probe with a single request as at start.
+            self._remaining = None
         logger.info(
             "Received 429; new requests wait %.2f s until the server accepts them",
             gate - now,

@@ -29,10 +29,6 @@ if TYPE_CHECKING:
 
 SCHEDULE_PATH = "/schedule/create"
 NO_RETRY = RetryPolicy(max_attempts=1, initial_delay=0)
-WRONG_DATA_TYPE_BUG = (
-    "A string in place of the data list decodes as one schedule URL per "
-    "character instead of raising ResponseDecodeError"
-)
 
 
 async def create_demo_schedule(client: Client) -> ScheduleResult:
@@ -210,7 +206,6 @@ async def test_wrong_types_name_field_path(
     assert len(fake_server.api.requests) == 1
 
 
-@pytest.mark.xfail(strict=True, reason=WRONG_DATA_TYPE_BUG)
 async def test_wrong_schedule_data_type_raises(
     fake_server: FakeServer, make_client: ClientFactory
 ) -> None:

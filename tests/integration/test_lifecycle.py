@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 import pytest
 
-from influenceplanner_async import Client, ClientStateError
+from influenceplanner_async import Client, ClientStateError, WindowLimiter
 from influenceplanner_async.testing import faults, run_fake_api, seed_members
 from tests.integration.support import API_KEY, AUTHORIZATION, USERNAME
 
@@ -130,17 +130,19 @@ async def test_cancelled_waiter_leaves_queue(make_client: ClientFactory) -> None
     """Cancelling a call that waits for budget removes it from the queue."""
     async with run_fake_api(members=seed_members(5), limit=1) as server:
         client = make_client(server)
+        limiter = client.limiter
+        assert isinstance(limiter, WindowLimiter)
         await client.list_members(limit=1)
         task = asyncio.create_task(client.list_members(limit=1))
         # The task runs without I/O until it queues for budget, so one pass
         # of the loop is enough.
         await asyncio.sleep(0)
-        assert client.limiter.waiting == 1
+        assert limiter.waiting == 1
 
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
 
-        assert client.limiter.waiting == 0
+        assert limiter.waiting == 0
         assert client.limiter.in_flight == 0
         assert len(server.api.requests) == 1

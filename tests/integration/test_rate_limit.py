@@ -43,26 +43,10 @@ if TYPE_CHECKING:
 
 WINDOW = 0.5
 
-DELTA_RESET_BUG = (
-    "A delta X-RateLimit-Reset is added to the Date header, which is truncated "
-    "to whole seconds, so the client assumes the reset up to 1 s early and its "
-    "first request of the next window is rejected with 429"
-)
 
-
-DELTA_SNAPSHOT_BUG = (
-    "A delta X-RateLimit-Reset is added to the Date header, which is truncated "
-    "to whole seconds, so RateLimit.reset is 0.75 s earlier than the fake's reset"
-)
-
-
-def reset_format_params(delta_bug: str) -> list[object]:
-    """Return the reset formats as parameters, the delta form marked xfail."""
-    marks = pytest.mark.xfail(strict=True, reason=delta_bug)
-    return [
-        pytest.param(fmt, id=fmt, marks=marks if fmt == "delta" else ())
-        for fmt in RESET_FORMATS
-    ]
+def reset_format_params() -> list[object]:
+    """Return the reset formats as parameters named after each format."""
+    return [pytest.param(fmt, id=fmt) for fmt in RESET_FORMATS]
 
 
 @pytest.fixture
@@ -129,13 +113,6 @@ async def test_concurrent_tasks_stay_under_limit(
         assert set(rejected_per_window(server)) == {0}
 
 
-HEADERLESS_FIRST_429_BUG = (
-    "A 429 without X-RateLimit-* headers as the first response leaves the "
-    "limiter with Remaining 0 and no known reset, so ready_at() returns None, "
-    "no timer is set and the resend waits forever"
-)
-
-
 @pytest.mark.parametrize(
     ("fault", "warm_up"),
     [
@@ -148,9 +125,6 @@ HEADERLESS_FIRST_429_BUG = (
             faults.rate_limited(with_headers=False),
             False,
             id="without-headers-first",
-            marks=pytest.mark.xfail(
-                strict=True, raises=TimeoutError, reason=HEADERLESS_FIRST_429_BUG
-            ),
         ),
     ],
 )
@@ -217,7 +191,7 @@ async def test_post_resent_after_429(
     assert result.schedule_ids == (api.schedules[0].schedule_id,)
 
 
-@pytest.mark.parametrize("reset_format", reset_format_params(DELTA_RESET_BUG))
+@pytest.mark.parametrize("reset_format", reset_format_params())
 async def test_reset_format_avoids_429(
     make_client: ClientFactory, reset_format: ResetFormat
 ) -> None:
@@ -238,7 +212,7 @@ async def test_reset_format_avoids_429(
         assert client.stats.waits > 0
 
 
-@pytest.mark.parametrize("reset_format", reset_format_params(DELTA_SNAPSHOT_BUG))
+@pytest.mark.parametrize("reset_format", reset_format_params())
 async def test_reset_format_gives_server_reset(
     make_client: ClientFactory, reset_format: ResetFormat
 ) -> None:
