@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo test lint typecheck unit clean
+.PHONY: venv demo test lint typecheck unit clean redis-server
 
 venv: $(STAMP)
 
@@ -27,7 +27,23 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit
 
-test: $(STAMP) lint typecheck
+# The Redis limiter's tests start their own redis-server. Install the Debian
+# package when it is missing and this is root; otherwise those tests skip and
+# print why.
+redis-server:
+	@if command -v redis-server >/dev/null 2>&1; then \
+		:; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing redis-server for the Redis limiter tests"; \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq redis-server >/dev/null; } \
+			|| echo "Installing redis-server failed; the Redis tests will skip"; \
+	else \
+		echo "redis-server is missing and only root can install it with apt-get;" \
+			"the Redis tests will skip"; \
+	fi
+
+test: $(STAMP) redis-server lint typecheck
 	$(BIN)/pytest
 
 clean:

@@ -1,14 +1,21 @@
-"""Fixtures for tests that run the client against the fake API over 127.0.0.1."""
+"""Fixtures of the integration tests: a fake API on 127.0.0.1 and client builders."""
 
 from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from influenceplanner_async import Client, RetryPolicy, WindowLimiter
+from influenceplanner_async.testing import FakeServer, run_fake_api, seed_members
+from tests.integration.support import API_KEY, USERNAME
 
-# The API documentation's example credentials, which the fake accepts by default.
-USERNAME = "alice"
-API_KEY = "ip-1234"
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Callable
+
+    from influenceplanner_async import Timeout
+    from tests.integration.support import ClientFactory
 
 LIBRARY_VARIABLES = (
     "INFLUENCEPLANNER_USERNAME",
@@ -24,15 +31,46 @@ def clear_library_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-def make_client(
-    base_url: str, *, window: float = 60.0, max_page_size: int = 25
-) -> Client:
-    """Build a client for the fake with zero retry backoff and a small margin."""
-    return Client(
-        USERNAME,
-        API_KEY,
-        base_url=base_url,
-        limiter=WindowLimiter(window=window, margin=0.01),
-        retry=RetryPolicy(initial_delay=0.0),
-        max_page_size=max_page_size,
-    )
+@pytest.fixture
+async def fake_server() -> AsyncIterator[FakeServer]:
+    """Serve 300 members with a limit that the tests never reach."""
+    async with run_fake_api(members=seed_members(300), limit=10_000) as server:
+        yield server
+
+
+@pytest.fixture
+async def make_client() -> AsyncIterator[ClientFactory]:
+    """Build clients for a fake server or a base URL, with zero backoff.
+
+    The clients are closed when the test ends.
+    """
+    clients: list[Client] = []
+
+    def build(
+        server: FakeServer | str,
+        *,
+        window: float = 60.0,
+        margin: float = 0.05,
+        api_key: str = API_KEY,
+        retry: RetryPolicy | None = None,
+        timeout: Timeout | None = None,
+        wall_clock: Callable[[], float] = time.time,
+        **options: Any,
+    ) -> Client:
+        # The limiter's window matches the fake's, which the limiter would
+        # otherwise learn only after two windows.
+        client = Client(
+            USERNAME,
+            api_key,
+            base_url=server if isinstance(server, str) else server.base_url,
+            limiter=WindowLimiter(window=window, margin=margin, wall_clock=wall_clock),
+            retry=retry or RetryPolicy(initial_delay=0),
+            timeout=timeout,
+            **options,
+        )
+        clients.append(client)
+        return client
+
+    yield build
+    for client in clients:
+        await client.aclose()

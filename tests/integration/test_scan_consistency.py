@@ -22,8 +22,7 @@ from influenceplanner_async.testing import (
     run_fake_api,
     seed_members,
 )
-
-from .conftest import make_client
+from tests.integration.scan_helpers import make_client
 
 if TYPE_CHECKING:
     from aiohttp import web
