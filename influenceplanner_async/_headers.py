@@ -41,12 +41,15 @@ class RateLimitHeaders:
     """The three ``X-RateLimit-*`` values of one response.
 
     ``reset`` is epoch seconds on the server's clock, or ``None`` when the
-    header was missing or unreadable.
+    header was missing or unreadable. ``reset_jitter`` bounds how much
+    ``reset`` can differ between responses of one window: 1 s for a whole
+    number of seconds until the reset, 0 for an absolute timestamp.
     """
 
     limit: int | None
     remaining: int | None
     reset: float | None
+    reset_jitter: float = 0.0
 
 
 def parse_rate_limit_headers(
@@ -70,7 +73,17 @@ def parse_rate_limit_headers(
         limit=_parse_count(limit_text, minimum=1),
         remaining=_parse_count(remaining_text, minimum=0),
         reset=reset,
+        reset_jitter=_reset_jitter(reset_text),
     )
+
+
+def _reset_jitter(text: str | None) -> float:
+    number = None if text is None else _parse_number(text.strip())
+    if number is None or number >= _EPOCH_S_THRESHOLD:
+        return 0.0
+    # A relative reset counts from a moment that the client only estimates,
+    # and a whole number of seconds adds up to one second of rounding.
+    return 1.0 if number == int(number) else 0.1
 
 
 def parse_reset(text: str, *, now: float) -> float | None:

@@ -47,7 +47,7 @@ from ._models import MemberPage, SortBy, SortDirection
 from ._validation import check_page_args
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator, Awaitable, Callable
+    from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
     from types import TracebackType
 
     from ._models import NetworkMember
@@ -446,8 +446,12 @@ class MemberScan(_ScanBase):
         self._max_items = max_items
         self._members: AsyncGenerator[NetworkMember, None] | None = None
 
-    def __aiter__(self) -> Self:
-        return self
+    def __aiter__(self) -> AsyncIterator[NetworkMember]:
+        # `async for` drives the generator itself: one await per member
+        # instead of two nested ones, which matters in a long export.
+        if self._members is None:
+            self._members = self._iterate()
+        return self._members
 
     async def __anext__(self) -> NetworkMember:
         if self._members is None:

@@ -131,6 +131,7 @@ class WindowLimiter:
         self.window = window
         self._configured_window = window
         self._clamp_warned_at: float | None = None
+        self._reset_jitter = 0.0
         self.margin = margin
         self.max_margin = max_margin
         self.min_interval = min_interval
@@ -333,6 +334,7 @@ class WindowLimiter:
         rolled = self._rolled_at is not None
         if headers.limit is not None and headers.limit != self._limit:
             self._resize(headers.limit)
+        self._reset_jitter = headers.reset_jitter
         reset_at = self._reset_of(headers)
         if reset_at is None and self._server_reset is None:
             # No usable reset: assume the window ends one length from now.
@@ -360,11 +362,12 @@ class WindowLimiter:
         return rolled and window_state == "new"
 
     def _classify(self, reset_at: float | None) -> str:
-        # Resets within the tolerance are one window: a reset sent as whole
-        # seconds until the boundary varies by up to a second between responses.
+        # Resets within the tolerance are one window. Absolute timestamps
+        # repeat exactly; a reset sent as whole seconds until the boundary
+        # varies by up to a second between responses.
         if reset_at is None or self._server_reset is None:
             return "new" if reset_at is not None else "same"
-        tolerance = min(1.0, self.window / 4)
+        tolerance = min(0.05 + self._reset_jitter, self.window / 4)
         if reset_at > self._server_reset + tolerance:
             return "new"
         if reset_at < self._server_reset - tolerance:
@@ -421,7 +424,10 @@ class WindowLimiter:
         if retry_after is not None:
             gate = now + retry_after
         elif headers is not None and headers.reset is not None and self._reset_at:
-            gate = max(self._reset_at + self.margin, now)
+            # Repeated 429s back off even when the announced reset has passed,
+            # so a server whose window outlasts its headers is not hammered.
+            pause = min(0.05 * 2.0 ** (self._consecutive_429 - 1), self.window)
+            gate = max(self._reset_at + self.margin, now + pause)
         else:
             gate = now + min(2.0 ** (self._consecutive_429 - 1), _MAX_BACKOFF_429)
         self._gate_until = max(self._gate_until or gate, gate)
@@ -438,7 +444,11 @@ class WindowLimiter:
         # The server had not opened the window that the limiter assumed: step
         # back to the old window, wait longer past each reset from now on, and
         # probe again with one request at the next attempt.
-        learned = min(self.max_margin, max(self.margin * 2, self.window / 50))
+        # Double the margin from at least 50 ms, but never past a quarter of
+        # the window, which may still be the configured length rather than
+        # the server's.
+        ceiling = min(self.max_margin, self.window / 4)
+        learned = min(ceiling, max(self.margin * 2, 0.05))
         if learned > self.margin:
             logger.warning(
                 "The server counted a request sent %.3f s after the assumed reset "

@@ -712,4 +712,12 @@ async def test_own_session_no_unclosed_warning(mocked: Any) -> None:
 
     messages = [str(warning.message) for warning in caught]
     assert not [text for text in messages if "Unclosed" in text], messages
-    assert not [w for w in caught if issubclass(w.category, ResourceWarning)]
+    # Sync tests elsewhere leave pytest's spare event loops for gc; those
+    # warnings are not about the client's session or connector.
+    resource = [
+        str(w.message)
+        for w in caught
+        if issubclass(w.category, ResourceWarning)
+        and "unclosed event loop" not in str(w.message)
+    ]
+    assert not resource, resource

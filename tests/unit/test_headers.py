@@ -178,7 +178,20 @@ def test_rate_limit_headers_all_present() -> None:
 
     parsed = parse_rate_limit_headers(headers, server_now=NOW)
 
-    assert parsed == RateLimitHeaders(limit=30, remaining=29, reset=RESET)
+    # A whole number of seconds until the reset carries a second of jitter.
+    assert parsed == RateLimitHeaders(
+        limit=30, remaining=29, reset=RESET, reset_jitter=1.0
+    )
+
+
+def test_rate_limit_headers_absolute_reset_exact() -> None:
+    """An epoch reset repeats exactly between responses, so it has no jitter."""
+    headers = {"X-RateLimit-Reset": "1800000060"}
+
+    parsed = parse_rate_limit_headers(headers, server_now=NOW)
+
+    assert parsed is not None
+    assert parsed.reset_jitter == 0.0
 
 
 def test_rate_limit_headers_none_present() -> None:

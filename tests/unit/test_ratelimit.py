@@ -194,8 +194,8 @@ async def test_limiter_learns_margin_from_429() -> None:
 
     assert sum(server.accepted.values()) == 200
     assert limiter.margin > 0.0
-    # The margin doubles from window / 50 = 0.06 s until it passes the 0.6 s
-    # that rounding hides: 0.06, 0.12, 0.24, 0.48, 0.96, one 429 for each.
+    # The margin doubles from 0.05 s until it passes the 0.6 s that rounding
+    # hides, capped at a quarter window: 0.05, 0.1, 0.2, 0.4, 0.75.
     assert server.rejected <= 5
     assert limiter.margin >= 0.6
 
@@ -276,6 +276,9 @@ async def test_limiter_learns_window_length() -> None:
     elapsed = await drive(limiter, server, requests=100, concurrency=20)
 
     assert limiter.window == pytest.approx(3.0)
+    # The first reset came before the window length was known; it must not
+    # be mistaken for a reset that the server had not reached.
+    assert limiter.margin == pytest.approx(0.01)
     assert server.rejected == 0
     assert sum(server.accepted.values()) == 100
     # Ten windows of ten: the first ends after 2.5 s, nine more follow.
@@ -329,3 +332,16 @@ async def test_limiter_date_near_second_no_skew() -> None:
         await asyncio.sleep(0.95)
 
     assert limiter.server_now() == pytest.approx(EPOCH0 + loop.time())
+
+
+@pytest.mark.looptime
+async def test_limiter_one_second_window_default_config() -> None:
+    """A limiter left at 60 s learns a 1 s window without growing its margin."""
+    server = SimulatedWindow(limit=10, window=1.0, phase=0.5)
+    limiter = make_limiter(limit=10, window=60.0, margin=0.1)
+
+    await drive(limiter, server, requests=100, concurrency=50)
+
+    assert limiter.window == pytest.approx(1.0)
+    assert limiter.margin == pytest.approx(0.1)
+    assert server.rejected == 0
