@@ -16,7 +16,9 @@ from ._errors import (
     PaymentRequiredError,
     PermissionDeniedError,
     RateLimitError,
+    RedirectError,
     ResponseDecodeError,
+    ResponseTooLargeError,
     ServerError,
     ValidationError,
 )
@@ -32,10 +34,12 @@ from ._models import (
     SortDirection,
 )
 from ._ratelimit import LimiterStats, WindowLimiter
+from ._transport import DEFAULT_MAX_RESPONSE_SIZE
 from ._version import __version__
 
 __all__ = [
     "DEFAULT_BASE_URL",
+    "DEFAULT_MAX_RESPONSE_SIZE",
     "APIConnectionError",
     "APIStatusError",
     "APITimeoutError",
@@ -56,7 +60,9 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimit",
     "RateLimitError",
+    "RedirectError",
     "ResponseDecodeError",
+    "ResponseTooLargeError",
     "RetryPolicy",
     "ScheduleResult",
     "ScheduleSettings",
