@@ -52,8 +52,8 @@ logger = logging.getLogger("influenceplanner_async.http")
 DEFAULT_MAX_RESPONSE_SIZE = 10 * 1024 * 1024
 """Largest response body in bytes that the client reads: 10 MiB.
 
-A full member page of 25 members is about 8 KiB, so the limit leaves room
-for three orders of magnitude of growth."""
+A full page of 25 members like the reference's example is about 7 KiB of
+JSON, so the limit leaves room for three orders of magnitude of growth."""
 
 _CHUNK_SIZE = 64 * 1024
 _LOOPBACK_NAMES = frozenset({"localhost", "localhost."})
@@ -169,8 +169,8 @@ async def send_once(
     """Send one request without following redirects, and read the response.
 
     Raises:
-        APIConnectionError: The network failed; ``request_sent`` tells
-            whether the server may have received the request.
+        APIConnectionError: The network failed. ``request_sent`` is true
+            when the server may have received the request.
         APITimeoutError: A connect or read timeout passed.
         RedirectError: The server answered with a 3xx status.
         ResponseTooLargeError: The body is larger than ``max_response_size``.
@@ -219,7 +219,7 @@ async def send_once(
 async def _read_limited(
     response: aiohttp.ClientResponse, limit: int, method: str, url: str
 ) -> bytes:
-    # Content-Length is checked first so that an honest oversized answer is
+    # Content-Length is checked first so that an oversized response that announces its size is
     # rejected without reading it. The running count covers chunked bodies,
     # a wrong Content-Length and decompressed bodies, which aiohttp inflates
     # before they reach this loop.
