@@ -219,10 +219,10 @@ async def send_once(
 async def _read_limited(
     response: aiohttp.ClientResponse, limit: int, method: str, url: str
 ) -> bytes:
-    # Content-Length is checked first so that an oversized response that announces its size is
-    # rejected without reading it. The running count covers chunked bodies,
-    # a wrong Content-Length and decompressed bodies, which aiohttp inflates
-    # before they reach this loop.
+    # Content-Length is checked first, so that an oversized response that
+    # announces its size is rejected unread. The running count covers chunked
+    # bodies, a wrong Content-Length and compressed bodies, which aiohttp
+    # inflates before they reach this loop.
     declared = response.content_length
     if declared is not None and declared > limit:
         raise _too_large_error(response.status, method, url, limit)
