@@ -181,11 +181,13 @@ class Client:
         )
 
     def __repr__(self) -> str:
-        state = "closed" if self._closed else "open"
-        return (
-            f"<Client username={self._credentials.username!r} "
-            f"base_url={self._base_url!r} {state}>"
-        )
+        # A debugger or a traceback with locals may show a half-built client,
+        # so every attribute has a fallback.
+        state = "closed" if getattr(self, "_closed", False) else "open"
+        credentials = getattr(self, "_credentials", None)
+        username = None if credentials is None else credentials.username
+        base_url = getattr(self, "_base_url", None)
+        return f"<Client username={username!r} base_url={base_url!r} {state}>"
 
     def __reduce__(self) -> Any:
         msg = "Client cannot be pickled: it holds a network session and credentials"
