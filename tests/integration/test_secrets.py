@@ -69,9 +69,7 @@ def render_exception(error: BaseException, *, with_locals: bool = True) -> str:
     parts.extend(traceback.format_exception(error))
     if not with_locals:
         return "\n".join(parts)
-    captured = traceback.TracebackException.from_exception(
-        error, capture_locals=True
-    )
+    captured = traceback.TracebackException.from_exception(error, capture_locals=True)
     # Locals of the test's own frames contain the key by construction, so
     # only the library's frames are rendered with their variables.
     for summary in iter_stacks(captured):
@@ -343,21 +341,6 @@ async def test_cancelled_call_hides_key(
     transcript.add(repr(task))
     # The request never completed, so nothing was logged.
     transcript.assert_clean(expect_logs=False)
-
-
-@pytest.fixture(autouse=True)
-def main_thread_loop() -> Iterator[None]:
-    """Give the main thread a loop that the test closes.
-
-    looptime's plugin creates a loop before each test, which the command's
-    ``asyncio.run`` or the next async test unsets without closing. This
-    fixture's loop is closed at teardown.
-    """
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    yield
-    asyncio.set_event_loop(None)
-    loop.close()
 
 
 def test_cli_commands_hide_key(transcript: Transcript) -> None:
