@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # Material for MkDocs prints a banner about its successor on every build.
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: venv demo test lint typecheck unit docs dist clean
+.PHONY: venv demo test lint typecheck unit docs dist clean redis-server
 
 venv: $(STAMP)
 
@@ -37,7 +37,23 @@ docs: $(STAMP)
 dist: $(STAMP)
 	$(BIN)/python -m build --outdir dist .
 
-test: $(STAMP) lint typecheck docs
+# The Redis limiter's tests start their own redis-server. Install the Debian
+# package when it is missing and this is root; otherwise those tests skip and
+# print why.
+redis-server:
+	@if command -v redis-server >/dev/null 2>&1; then \
+		:; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing redis-server for the Redis limiter tests"; \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq redis-server >/dev/null; } \
+			|| echo "Installing redis-server failed; the Redis tests will skip"; \
+	else \
+		echo "redis-server is missing and only root can install it with apt-get;" \
+			"the Redis tests will skip"; \
+	fi
+
+test: $(STAMP) redis-server lint typecheck docs
 	$(BIN)/pytest
 
 clean:

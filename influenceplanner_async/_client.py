@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 import aiohttp
 
 from ._auth import Credentials
+from ._bulk import DEFAULT_BULK_CONCURRENCY, BulkProgress, BulkReport, run_schedule_bulk
+from ._cache import CacheStats, MemberCache, check_cache_ttl, open_page_cache
 from ._config import DEFAULT_BASE_URL, RetryPolicy, Timeout
 from ._converter import unstructure_settings
 from ._errors import (
@@ -32,7 +34,7 @@ from ._models import (
     SortBy,
     SortDirection,
 )
-from ._ratelimit import BudgetUnavailable, LimiterStats, Permit, WindowLimiter
+from ._ratelimit import BudgetUnavailable, LimiterStats, WindowLimiter
 from ._responses import RawResponse, build_status_error, decode_body
 from ._retry import RetryState, describe_failure
 from ._transport import (
@@ -48,8 +50,12 @@ from ._version import __version__
 
 if TYPE_CHECKING:
     import ssl
-    from collections.abc import AsyncIterator, Iterable, Mapping
+    from collections.abc import AsyncIterator, Callable, Iterable, Mapping
     from types import TracebackType
+
+    from ._backend import RateLimiterBackend
+    from ._bulk_plan import ScheduleItem
+    from ._journal import Journal
 
 __all__ = ["Client"]
 
@@ -86,10 +92,16 @@ class Client:
         max_wait: Default cap in seconds on the time one call may spend
             waiting for rate-limit budget and backoff. ``None`` waits as long
             as needed. Each call may override it.
-        limiter: The rate limiter to use, for tuning its margin or clock.
-            Defaults to 30 requests per 60 s until the server says otherwise.
+        limiter: The rate limiter to use: a ``WindowLimiter`` for tuning its
+            margin or clock, or a ``RedisRateLimiter`` to share the budget
+            with other processes. Defaults to ``WindowLimiter()``, 30
+            requests per 60 s until the server says otherwise. The client
+            never closes the limiter.
         user_agent: Extra text appended to the ``User-Agent`` header.
         trace_configs: aiohttp trace configs for a session the client creates.
+        cache: Settings of a cache of member listings, off by default. With
+            one, identical listings within its ``ttl`` cost one request, and
+            concurrent identical calls share one request.
         ssl_context: SSL context for https; it must verify certificates and
             require TLS 1.2 or newer. Defaults to the system's CAs with TLS
             1.2 as the minimum. It is passed with every request, so it applies
@@ -112,11 +124,12 @@ class Client:
         timeout: Timeout | None = None,
         retry: RetryPolicy | None = None,
         max_wait: float | None = None,
-        limiter: WindowLimiter | None = None,
+        limiter: RateLimiterBackend[Any] | None = None,
         user_agent: str | None = None,
         trace_configs: list[aiohttp.TraceConfig] | None = None,
         ssl_context: ssl.SSLContext | None = None,
         max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
+        cache: MemberCache | None = None,
     ) -> None:
         _check_credential("username", username)
         _check_credential("api_key", api_key)
@@ -133,7 +146,7 @@ class Client:
         self._timeout = timeout or Timeout()
         self._retry = retry or RetryPolicy()
         self._max_wait = max_wait
-        self._limiter = limiter or WindowLimiter()
+        self._limiter: RateLimiterBackend[Any] = limiter or WindowLimiter()
         agent = f"{USER_AGENT} {user_agent}" if user_agent else USER_AGENT
         self._headers = {
             "Authorization": self._credentials.authorization,
@@ -146,6 +159,7 @@ class Client:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
         self._rng = random.Random()
+        self._cache = open_page_cache(cache, base_url=self._base_url, username=username)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **kwargs: Any) -> Self:
@@ -215,6 +229,8 @@ class Client:
         if self._closed:
             return
         self._closed = True
+        if self._cache is not None:
+            await self._cache.aclose()
         session, self._session = self._session, None
         if session is not None and self._owns_session and not session.closed:
             await session.close()
@@ -245,9 +261,24 @@ class Client:
         return self._limiter.stats
 
     @property
-    def limiter(self) -> WindowLimiter:
+    def limiter(self) -> RateLimiterBackend[Any]:
         """The rate limiter shared by every task of this client."""
         return self._limiter
+
+    @property
+    def cache_stats(self) -> CacheStats:
+        """Counters of the member-listing cache; all 0 when caching is off."""
+        return CacheStats() if self._cache is None else self._cache.stats
+
+    async def invalidate_cache(self) -> None:
+        """Drop this account's cached member pages, for when the network changed.
+
+        Calls already waiting for a request get its response, which is not
+        cached. Does nothing when caching is off. A store failure is logged,
+        not raised.
+        """
+        if self._cache is not None:
+            await self._cache.invalidate()
 
     def _ensure_usable(self) -> aiohttp.ClientSession:
         if self._closed:
@@ -281,6 +312,8 @@ class Client:
         sort_dir: SortDirection | str | None = None,
         retry: RetryPolicy | None = None,
         max_wait: float | None = _UNSET,
+        cache_ttl: float | None = None,
+        use_cache: bool = True,
     ) -> MemberPage:
         """Fetch one page of the network's members.
 
@@ -292,6 +325,14 @@ class Client:
             sort_dir: Sort direction; the server defaults to ``DESC``.
             retry: Retry policy for this call instead of the client's.
             max_wait: Cap in seconds on waiting for budget in this call.
+            cache_ttl: With a cache, the maximum age in seconds of a cached
+                page for this call and the time-to-live of a page it fetches,
+                instead of the cache's ``ttl``. 0 always sends a request.
+            use_cache: ``False`` sends a request of its own, shared with no
+                other call, and neither reads nor writes the cache.
+
+        A call that shares another call's request gets that call's result or
+        exception, under that call's ``retry`` and ``max_wait``.
 
         Raises:
             ValidationError: An argument is invalid; nothing was sent.
@@ -313,14 +354,22 @@ class Client:
             params["sortBy"] = by.value
         if direction is not None:
             params["sortDir"] = direction.value
-        return await self._call(
-            "GET",
-            "/network/members",
-            MemberPage,
-            params=params,
-            retry=retry,
-            max_wait=max_wait,
-        )
+        ttl = check_cache_ttl(cache_ttl)
+
+        async def fetch() -> MemberPage:
+            return await self._call(
+                "GET",
+                "/network/members",
+                MemberPage,
+                params=params,
+                retry=retry,
+                max_wait=max_wait,
+            )
+
+        if self._cache is None or not use_cache:
+            return await fetch()
+        self._ensure_usable()
+        return await self._cache.get_page(params, fetch, ttl=ttl)
 
     async def iter_members(
         self,
@@ -448,6 +497,50 @@ class Client:
             max_wait=max_wait,
         )
 
+    async def schedule_bulk(
+        self,
+        items: Iterable[ScheduleItem],
+        *,
+        journal: Journal | str | os.PathLike[str] | None = None,
+        concurrency: int = DEFAULT_BULK_CONCURRENCY,
+        on_progress: Callable[[BulkProgress], None] | None = None,
+    ) -> BulkReport:
+        """Create many schedules with as few calls as the API's rules allow.
+
+        Items with equal options are merged into calls that each carry a set
+        of medias for a set of targets, with at most 3 targets when there is
+        a comment; ``plan_schedule_calls`` documents how few. The calls run
+        concurrently under this client's rate-limit budget and retry policy.
+        A call that fails is reported, never raised.
+
+        Args:
+            items: The requested schedules, one media for one target each.
+            journal: A :class:`Journal` or the path of one. Each call is
+                recorded before it is sent and after it returns, so a run
+                with the same journal skips what an earlier run created and
+                never resends a call whose outcome is unknown.
+            concurrency: Calls in flight at once, at least 1. At most that
+                many calls have an unknown outcome if the process is killed.
+            on_progress: Called with the counts at the start and after each
+                call.
+
+        Returns:
+            Every item's outcome in input order: created (with its schedule
+            URL), failed (with the error) or unknown (the request was sent and
+            no answer came back; check the schedule calendar).
+
+        Raises:
+            ValidationError: An item or argument is invalid; nothing was sent.
+            JournalError: The journal is unreadable or in use by another job.
+        """
+        return await run_schedule_bulk(
+            self,
+            items,
+            journal=journal,
+            concurrency=concurrency,
+            on_progress=on_progress,
+        )
+
     # -- request pipeline ---------------------------------------------------
 
     async def _call(
@@ -497,6 +590,7 @@ class Client:
         except BudgetUnavailable as unavailable:
             raise self._deadline_error(method, url, unavailable.ready_at) from None
         try:
+            sent_at = time.time()
             response = await send_once(
                 session,
                 method,
@@ -514,34 +608,33 @@ class Client:
         except BaseException:
             self._limiter.release(permit, sent=True)
             raise
-        self._settle(permit, response)
+        self._settle(permit, response, sent_at)
         return response
 
-    def _settle(self, permit: Permit, response: RawResponse) -> None:
+    def _settle(self, permit: object, response: RawResponse, sent_at: float) -> None:
         server_date = parse_date(response.headers.get("Date"))
-        server_now = server_date if server_date is not None else time.time()
+        # A reset given as seconds until the boundary counts from the moment
+        # the server answered; the limiter's estimate of the server's clock is
+        # finer than the whole seconds of Date.
+        server_now = self._limiter.server_now()
         self._limiter.observe(
             permit,
             parse_rate_limit_headers(response.headers, server_now=server_now),
             status=response.status,
             server_date=server_date,
+            sent_at=sent_at,
             retry_after=parse_retry_after(
                 response.headers.get("Retry-After"), now=server_now
             ),
         )
 
     def _status_error(self, response: RawResponse) -> APIStatusError:
-        if response.status == 429:
-            snapshot = self._limiter.snapshot
-            server_now = parse_date(response.headers.get("Date")) or time.time()
-            return build_status_error(
-                response,
-                reset=snapshot.reset if snapshot else None,
-                retry_after=parse_retry_after(
-                    response.headers.get("Retry-After"), now=server_now
-                ),
-            )
-        return build_status_error(response)
+        retry_after = parse_retry_after(
+            response.headers.get("Retry-After"), now=self._limiter.server_now()
+        )
+        snapshot = self._limiter.snapshot
+        reset = snapshot.reset if snapshot and response.status == 429 else None
+        return build_status_error(response, reset=reset, retry_after=retry_after)
 
     def _deadline_error(
         self, method: str, url: str, ready_at: float | None

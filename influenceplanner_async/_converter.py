@@ -28,7 +28,12 @@ from ._models import (
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["make_converter", "structure_response", "unstructure_settings"]
+__all__ = [
+    "make_converter",
+    "structure_response",
+    "unstructure_page",
+    "unstructure_settings",
+]
 
 T = TypeVar("T")
 
@@ -156,6 +161,25 @@ def make_converter(*, detailed_validation: bool = False) -> cattrs.Converter:
             ScheduleResult, converter, message=override(omit_if_default=False)
         ),
     )
+    # Pages unstructure to their wire form, so that structure_response reads
+    # them back. Timestamps keep every digit for an exact round trip.
+    converter.register_unstructure_hook(
+        NetworkMember,
+        make_dict_unstructure_fn(
+            NetworkMember,
+            converter,
+            updated_at=override(unstruct_hook=datetime.isoformat),
+        ),
+    )
+    converter.register_unstructure_hook(
+        MemberPage,
+        make_dict_unstructure_fn(
+            MemberPage,
+            converter,
+            total_pages=override(rename=_PAGE_WIRE_NAMES["total_pages"]),
+            total_elements=override(rename=_PAGE_WIRE_NAMES["total_elements"]),
+        ),
+    )
     converter.register_unstructure_hook(
         ScheduleSettings,
         make_dict_unstructure_fn(
@@ -222,4 +246,10 @@ def _format_exception(error: BaseException, type_: type | None) -> str:
 def unstructure_settings(settings: ScheduleSettings) -> dict[str, Any]:
     """Convert schedule settings into the wire's camelCase JSON object."""
     result: dict[str, Any] = _FAST.unstructure(settings)
+    return result
+
+
+def unstructure_page(page: MemberPage) -> dict[str, Any]:
+    """Convert a member page into the wire's JSON object, as the server sends it."""
+    result: dict[str, Any] = _FAST.unstructure(page)
     return result

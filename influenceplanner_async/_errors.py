@@ -4,6 +4,8 @@ Hierarchy::
 
     InfluencePlannerError
     ├── ValidationError (also ValueError): bad arguments, found before sending
+    │   └── ScheduleFileError: a bad row or column in a CSV of schedules
+    ├── JournalError: a bulk journal cannot be read, or another job holds it
     ├── ClientStateError (also RuntimeError): closed client or wrong event loop
     ├── APIConnectionError: the request could not be sent or the answer was lost
     │   └── APITimeoutError
@@ -39,6 +41,7 @@ __all__ = [
     "BadRequestError",
     "ClientStateError",
     "InfluencePlannerError",
+    "JournalError",
     "MethodNotAllowedError",
     "NotAcceptableError",
     "NotFoundError",
@@ -48,6 +51,7 @@ __all__ = [
     "RedirectError",
     "ResponseDecodeError",
     "ResponseTooLargeError",
+    "ScheduleFileError",
     "ServerError",
     "ValidationError",
     "status_error_class",
@@ -82,6 +86,48 @@ class ValidationError(InfluencePlannerError, ValueError):
         super().__init__(
             message or f"Invalid {argument}={value!r}: {rule}. No request was sent."
         )
+
+
+class ScheduleFileError(ValidationError):
+    """A CSV file of schedule requests has a bad row, column or header.
+
+    Attributes:
+        path: The file, as given.
+        line: 1-based line number of the first problem (the header is line 1).
+        column: Name of the column of the first problem, or ``None`` for a
+            problem with the whole row or header.
+        problems: Every problem found, as ``(line, column, message)``.
+    """
+
+    def __init__(self, path: str, problems: list[tuple[int, str | None, str]]) -> None:
+        self.path = path
+        self.problems = tuple(problems)
+        self.line, self.column, first = problems[0]
+        where = _describe_place(self.line, self.column)
+        text = f"{path}: {where}: {first}"
+        if len(problems) > 1:
+            text = f"{text} (and {len(problems) - 1} more problems)"
+        super().__init__("file", path, first, message=f"{text}. No request was sent.")
+
+
+def _describe_place(line: int, column: str | None) -> str:
+    if column is None:
+        return f"line {line}"
+    return f"line {line}, column {column!r}"
+
+
+class JournalError(InfluencePlannerError):
+    """A bulk journal cannot be used: unreadable, foreign or locked.
+
+    Attributes:
+        path: The journal file.
+        line: 1-based line number of the bad record, if one is to blame.
+    """
+
+    def __init__(self, message: str, *, path: str, line: int | None = None) -> None:
+        self.path = path
+        self.line = line
+        super().__init__(message)
 
 
 class ClientStateError(InfluencePlannerError, RuntimeError):
@@ -178,6 +224,8 @@ class APIStatusError(InfluencePlannerError):
         body: The decoded JSON body, or ``None`` when the body was not JSON.
         outcome_unknown: ``True`` for a 5xx answer to a non-idempotent request
             (creating a schedule), which the server may have processed.
+        retry_after: Seconds from the ``Retry-After`` header, if the server
+            sent one.
     """
 
     def __init__(
@@ -189,8 +237,10 @@ class APIStatusError(InfluencePlannerError):
         message: str,
         body: Any = None,
         hint: str = "",
+        retry_after: float | None = None,
     ) -> None:
         self.status = status
+        self.retry_after = retry_after
         self.method = method
         self.url = url
         self.message = message
@@ -223,11 +273,18 @@ class RedirectError(APIStatusError):
         message: str,
         body: Any = None,
         hint: str = "",
+        retry_after: float | None = None,
         location: str | None = None,
     ) -> None:
         self.location = location
         super().__init__(
-            status=status, method=method, url=url, message=message, body=body, hint=hint
+            status=status,
+            method=method,
+            url=url,
+            message=message,
+            body=body,
+            hint=hint,
+            retry_after=retry_after,
         )
 
 
@@ -267,6 +324,8 @@ class RateLimitError(APIStatusError):
         retry_after: Seconds until a retry may succeed, if known.
     """
 
+    reset: datetime | None
+
     def __init__(
         self,
         *,
@@ -280,9 +339,14 @@ class RateLimitError(APIStatusError):
         retry_after: float | None = None,
     ) -> None:
         self.reset = reset
-        self.retry_after = retry_after
         super().__init__(
-            status=status, method=method, url=url, message=message, body=body, hint=hint
+            status=status,
+            method=method,
+            url=url,
+            message=message,
+            body=body,
+            hint=hint,
+            retry_after=retry_after,
         )
 
 

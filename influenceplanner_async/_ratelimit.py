@@ -129,6 +129,8 @@ class WindowLimiter:
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self.window = window
+        self._configured_window = window
+        self._clamp_warned_at: float | None = None
         self.margin = margin
         self.max_margin = max_margin
         self.min_interval = min_interval
@@ -278,13 +280,23 @@ class WindowLimiter:
         *,
         status: int,
         server_date: float | None = None,
+        sent_at: float | None = None,
         retry_after: float | None = None,
     ) -> None:
-        """Settle a permit with the response that its request received."""
+        """Settle a permit with the response that its request received.
+
+        Args:
+            permit: The permit that the request was sent under.
+            headers: The response's rate-limit headers, if it had any.
+            status: HTTP status of the response.
+            server_date: The ``Date`` header in epoch seconds, if present.
+            sent_at: Epoch seconds on the local clock when the request left.
+            retry_after: The ``Retry-After`` header in seconds, if present.
+        """
         if not self._settle(permit):
             return
         now = self._now()
-        self._learn_skew(server_date)
+        self._learn_skew(server_date, sent_at)
         if headers is None:
             self._note_missing_headers(status)
         else:
@@ -321,12 +333,10 @@ class WindowLimiter:
         rolled = self._rolled_at is not None
         if headers.limit is not None and headers.limit != self._limit:
             self._resize(headers.limit)
-        reset_at = None if headers.reset is None else self._to_loop_time(headers.reset)
-        if reset_at is not None:
-            reset_at = self._clamp_reset(reset_at, now)
-        elif self._server_reset is None:
+        reset_at = self._reset_of(headers)
+        if reset_at is None and self._server_reset is None:
             # No usable reset: assume the window ends one length from now.
-            reset_at = now + self.window
+            reset_at = self.server_now() + self.window
         window_state = self._classify(reset_at)
         if window_state == "old":
             return False
@@ -340,7 +350,7 @@ class WindowLimiter:
             # when the server rounds its reset down.
             self._server_reset = max(self._server_reset, reset_at)
             if self._rolled_at is None:
-                self._reset_at = self._server_reset
+                self._reset_at = self._to_loop_time(self._server_reset)
         if headers.remaining is not None:
             if self._remaining is None:
                 self._remaining = headers.remaining
@@ -374,7 +384,7 @@ class WindowLimiter:
             self._window_id += 1
             self._remaining = None
         self._server_reset = reset_at
-        self._reset_at = reset_at
+        self._reset_at = self._to_loop_time(reset_at)
         self._rolled_at = None
 
     def _learn_window(self, gap: float) -> None:
@@ -389,9 +399,10 @@ class WindowLimiter:
             self._window_learned = True
 
     def _reset_of(self, headers: RateLimitHeaders) -> float | None:
+        """Return the announced reset in server epoch seconds, clamped."""
         if headers.reset is None:
             return None
-        return self._clamp_reset(self._to_loop_time(headers.reset), self._now())
+        return self._clamp_reset(headers.reset, self.server_now())
 
     def _on_429(
         self,
@@ -414,6 +425,10 @@ class WindowLimiter:
         else:
             gate = now + min(2.0 ** (self._consecutive_429 - 1), _MAX_BACKOFF_429)
         self._gate_until = max(self._gate_until or gate, gate)
+        if self._reset_at is None:
+            # No window is known, so nothing would ever reopen one: after the
+            # gate, probe with a single request as at start.
+            self._remaining = None
         logger.info(
             "Received 429; new requests wait %.2f s until the server accepts them",
             gate - now,
@@ -432,7 +447,8 @@ class WindowLimiter:
                 learned,
             )
             self.margin = learned
-        self._reset_at = self._server_reset
+        if self._server_reset is not None:
+            self._reset_at = self._to_loop_time(self._server_reset)
         self._window_id -= 1
         self._rolled_at = None
         self._calibrated = False
@@ -547,9 +563,15 @@ class WindowLimiter:
     def _now(self) -> float:
         return self._bind_loop().time()
 
+    def server_now(self) -> float:
+        """Return the current time on the server's clock, in epoch seconds.
+
+        The local clock, corrected by the skew learned from ``Date`` headers.
+        """
+        return self._wall_clock() + self._skew()
+
     def _to_loop_time(self, epoch: float) -> float:
-        server_now = self._wall_clock() + self._skew()
-        return self._now() + (epoch - server_now)
+        return self._now() + (epoch - self.server_now())
 
     def _skew(self) -> float:
         # Date has one-second resolution, so the server's clock lies in
@@ -559,11 +581,15 @@ class WindowLimiter:
             return self._skew_low
         return 0.0
 
-    def _learn_skew(self, server_date: float | None) -> None:
+    def _learn_skew(self, server_date: float | None, sent_at: float | None) -> None:
+        # The server wrote Date between the request's departure (sent_at)
+        # and the response's arrival (now), so its clock then lay between
+        # Date and Date + 1 s: skew >= Date - now and skew < Date + 1 - sent_at.
         if server_date is None:
             return
         local = self._wall_clock()
-        low, high = server_date - local, server_date + 1.0 - local
+        departed = local if sent_at is None else min(sent_at, local)
+        low, high = server_date - local, server_date + 1.0 - departed
         if low > self._skew_high or high < self._skew_low:
             # The clocks jumped: start again from this sample.
             self._skew_low, self._skew_high = low, high
@@ -571,19 +597,33 @@ class WindowLimiter:
         self._skew_low = max(self._skew_low, low)
         self._skew_high = min(self._skew_high, high)
 
-    def _clamp_reset(self, reset_at: float, now: float) -> float:
-        latest = now + 2 * self.window
-        if reset_at > latest:
-            logger.warning(
+    def _clamp_reset(self, reset: float, server_now: float) -> float:
+        # Bounds use the larger of the configured and the learned window, so a
+        # short window learned in error cannot make every reset look too far.
+        window = max(self.window, self._configured_window)
+        if reset > server_now + 2 * window:
+            self._warn_clamp(
+                server_now,
                 "X-RateLimit-Reset is %.1f s ahead, more than two windows; "
                 "using one window instead",
-                reset_at - now,
+                reset - server_now,
             )
-            return now + self.window
-        if reset_at < now - self.window:
-            logger.warning(
+            return server_now + window
+        if reset < server_now - window:
+            self._warn_clamp(
+                server_now,
                 "X-RateLimit-Reset is %.1f s in the past; treating the window as reset",
-                now - reset_at,
+                server_now - reset,
             )
-            return now
-        return reset_at
+            return server_now
+        return reset
+
+    def _warn_clamp(self, server_now: float, message: str, seconds: float) -> None:
+        # Every response of a window carries the same bad reset: warn once
+        # per window, not once per response.
+        if self._clamp_warned_at is not None and (
+            server_now - self._clamp_warned_at < self.window
+        ):
+            return
+        self._clamp_warned_at = server_now
+        logger.warning(message, seconds)

@@ -84,6 +84,7 @@ def build_status_error(
         message=message,
         body=body,
         hint=hint,
+        retry_after=retry_after,
     )
 
 

@@ -42,13 +42,20 @@ class RetryState:
             return None
         if method != "GET" and not self.policy.retry_unsafe:
             return None
-        return self._backoff(rng)
+        retry_after = error.retry_after if isinstance(error, APIStatusError) else None
+        return self._backoff(rng, retry_after)
 
-    def _backoff(self, rng: random.Random) -> float | None:
+    def _backoff(
+        self, rng: random.Random, retry_after: float | None = None
+    ) -> float | None:
         self.failures += 1
         if self.failures >= self.policy.max_attempts:
             return None
-        delay = self.policy.backoff(self.failures, rng)
+        if retry_after is not None:
+            # The server's Retry-After replaces the computed backoff.
+            delay = retry_after
+        else:
+            delay = self.policy.backoff(self.failures, rng)
         if self.total_delay + delay > self.policy.max_total_delay:
             return None
         self.total_delay += delay

@@ -15,6 +15,7 @@ __all__ = [
     "MAX_COMMENT_TARGETS",
     "MAX_PAGE_SIZE",
     "check_aware",
+    "check_enum",
     "check_page_args",
     "check_schedule_args",
     "check_unrepost",
@@ -181,3 +182,12 @@ def check_unrepost(types: tuple[ActionType, ...], settings: ScheduleSettings) ->
             None,
             "is required when types include UNREPOST",
         )
+
+
+def check_enum(argument: str, value: object, enum_type: type[E]) -> E:
+    """Return ``value`` as a member of ``enum_type``, matching names in any case.
+
+    Raises:
+        ValidationError: ``value`` names no member; the message lists them.
+    """
+    return _check_enum(argument, value, enum_type)

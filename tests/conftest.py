@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.redis_server import RedisServer, running_redis_server
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
@@ -30,3 +32,13 @@ def main_thread_loop() -> Iterator[None]:
     yield
     asyncio.set_event_loop(None)
     loop.close()
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    """Run a private ``redis-server`` on a free loopback port for one test.
+
+    The test may stop and start it again; it keeps its port. Skips the test
+    when ``redis-server`` is not installed.
+    """
+    yield from running_redis_server()

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
 
+from influenceplanner_async import FileStore, MemberCache
 from influenceplanner_async._validation import MAX_PAGE_SIZE
 
 from ._options import SortOrder, SortOrderType, connection_options, open_client
@@ -17,7 +20,7 @@ from ._output import FORMATS, MemberWriter, open_writer
 if TYPE_CHECKING:
     from influenceplanner_async import Client
 
-__all__ = ["members"]
+__all__ = ["default_cache_dir", "members"]
 
 
 @click.command()
@@ -52,6 +55,24 @@ __all__ = ["members"]
     metavar="N",
     help="Stop after N members. Without it, every page is fetched.",
 )
+@click.option(
+    "--cache-ttl",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="SECONDS",
+    help=(
+        "Reuse pages that an earlier run fetched less than SECONDS ago, and "
+        "keep the pages of this run for SECONDS. Without it, nothing is cached."
+    ),
+)
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="DIR",
+    help=(
+        "Directory of the --cache-ttl cache. Defaults to influenceplanner in "
+        "$XDG_CACHE_HOME, else in ~/.cache."
+    ),
+)
 @connection_options
 def members(
     *,
@@ -59,6 +80,8 @@ def members(
     sort: SortOrder | None,
     output_format: str,
     limit: int | None,
+    cache_ttl: float | None,
+    cache_dir: Path | None,
     base_url: str | None,
     window: float,
 ) -> None:
@@ -67,9 +90,19 @@ def members(
     Reads the credentials from INFLUENCEPLANNER_USERNAME and
     INFLUENCEPLANNER_API_KEY.
     """
-    client = open_client(base_url=base_url, window=window)
+    cache = None
+    if cache_ttl is not None:
+        store = FileStore(cache_dir or default_cache_dir())
+        cache = MemberCache(ttl=cache_ttl, store=store)
+    client = open_client(base_url=base_url, window=window, cache=cache)
     writer = open_writer(output_format.lower(), stream=sys.stdout, console=Console())
     asyncio.run(_write_members(client, writer, search=search, sort=sort, limit=limit))
+
+
+def default_cache_dir() -> Path:
+    """Return the ``influenceplanner`` folder of ``$XDG_CACHE_HOME`` or ``~/.cache``."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "influenceplanner"
 
 
 async def _write_members(

@@ -8,7 +8,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import attrs
 import click
 
-from influenceplanner_async import Client, SortBy, SortDirection, WindowLimiter
+from influenceplanner_async import (
+    Client,
+    MemberCache,
+    SortBy,
+    SortDirection,
+    WindowLimiter,
+)
 from influenceplanner_async._ratelimit import DEFAULT_WINDOW
 
 if TYPE_CHECKING:
@@ -116,16 +122,19 @@ def connection_options(command: F) -> F:
     )(command)
 
 
-def open_client(*, base_url: str | None, window: float) -> Client:
+def open_client(
+    *, base_url: str | None, window: float, cache: MemberCache | None = None
+) -> Client:
     """Build a client from the ``INFLUENCEPLANNER_*`` environment variables.
 
-    ``base_url``, when given, replaces ``INFLUENCEPLANNER_BASE_URL``.
+    ``base_url``, when given, replaces ``INFLUENCEPLANNER_BASE_URL``. ``cache``
+    turns on the client's member-listing cache.
 
     Raises:
         ValidationError: The username or API key variable is missing, or the
             base URL is not absolute.
     """
-    options: dict[str, Any] = {"limiter": WindowLimiter(window=window)}
+    options: dict[str, Any] = {"limiter": WindowLimiter(window=window), "cache": cache}
     if base_url:
         options["base_url"] = base_url
     return Client.from_env(**options)

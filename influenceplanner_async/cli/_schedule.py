@@ -9,6 +9,7 @@ import click
 
 from influenceplanner_async import ActionType, ScheduleSettings
 
+from ._bulk import bulk
 from ._options import AwareDateTime, connection_options, open_client
 
 if TYPE_CHECKING:
@@ -22,6 +23,9 @@ __all__ = ["schedule"]
 @click.group()
 def schedule() -> None:
     """Create schedules of reposts, likes and comments."""
+
+
+schedule.add_command(bulk)
 
 
 @schedule.command()

@@ -30,6 +30,7 @@ from influenceplanner_async import (
     Client,
     InfluencePlannerError,
     RetryPolicy,
+    ScheduleItem,
     ScheduleSettings,
     WindowLimiter,
 )
@@ -209,11 +210,23 @@ async def test_successful_calls_hide_key(
     async with Client(USERNAME, API_KEY, base_url=server.base_url) as client:
         members = [member async for member in client.iter_members()]
         await create_schedule(client)
+        items = ScheduleItem.product(
+            [DEMO_TRACK], [m.user_id for m in members[:4]], types=[ActionType.LIKE]
+        )
+        report = await client.schedule_bulk(items)
+        server.api.faults.push(faults.status(503), path="/schedule/create")
+        failed = await client.schedule_bulk(
+            ScheduleItem.product([DEMO_TRACK], ["SOUNDCLOUD-USER-1234"], types=["LIKE"])
+        )
+        transcript.add(repr(report))
+        transcript.add(repr(failed))
         transcript.add(repr(client.stats))
         transcript.add(repr(client.rate_limit))
 
     transcript.add(repr(server.api.requests))
     assert len(members) == 30
+    assert len(report.created) == 4
+    assert len(failed.unknown) == 1
     transcript.assert_clean()
 
 

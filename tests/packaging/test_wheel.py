@@ -67,6 +67,7 @@ def test_wheel_installs_and_runs_demo(tmp_path: Path) -> None:
     assert "influenceplanner_async/testing/pytest_plugin.py" in names
     assert "Requires-Python: >=3.11" in metadata
     assert "Provides-Extra: cli" in metadata
+    assert "Provides-Extra: redis" in metadata
     assert f"Version: {version}" in metadata
     assert "influenceplanner = influenceplanner_async.cli:main" in entry_points
     assert "[pytest11]" in entry_points

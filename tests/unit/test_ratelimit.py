@@ -304,3 +304,28 @@ async def test_limiter_whole_second_delta_reset() -> None:
 
     assert server.rejected == 0
     assert sum(server.accepted.values()) == 100
+
+
+@pytest.mark.looptime
+async def test_limiter_date_near_second_no_skew() -> None:
+    """A Date written just before a whole second, then delayed, is no skew."""
+    limiter = make_limiter(limit=30, window=60.0)
+    loop = asyncio.get_running_loop()
+    await asyncio.sleep(0.97)
+    for _ in range(5):
+        sent_at = EPOCH0 + loop.time()
+        permit = await limiter.acquire()
+        # The server writes Date at 0.98 s past a whole second; the response
+        # arrives 50 ms later, after the next whole second.
+        date = math.floor(EPOCH0 + loop.time())
+        await asyncio.sleep(0.05)
+        limiter.observe(
+            permit,
+            RateLimitHeaders(30, 29, EPOCH0 + 60.0),
+            status=200,
+            server_date=date,
+            sent_at=sent_at,
+        )
+        await asyncio.sleep(0.95)
+
+    assert limiter.server_now() == pytest.approx(EPOCH0 + loop.time())
