@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger("web_service")
 
 CLIENT = web.AppKey("client", Client)
-# A request handler waits this long for rate-limit budget before it answers
+# A request handler waits this long for rate-limit budget before it returns
 # 503, so that a burst of traffic does not hold connections for a minute.
 MAX_WAIT_SECONDS = 5.0
 

@@ -147,7 +147,7 @@ def transcript(caplog: pytest.LogCaptureFixture) -> Transcript:
 
 @pytest.fixture
 async def server() -> AsyncIterator[FakeServer]:
-    """Serve a fake that knows the test's credentials."""
+    """Serve a fake that accepts the test's credentials."""
     async with run_fake_api(
         credentials={USERNAME: API_KEY},
         members=seed_members(30),
