@@ -3,29 +3,39 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Material for MkDocs prints a banner about its successor on every build.
+export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: venv demo test lint typecheck unit clean redis-server
+.PHONY: venv demo test lint typecheck unit docs dist clean redis-server
 
 venv: $(STAMP)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,docs]'
 	touch $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/influenceplanner demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check influenceplanner_async tests benchmarks
-	$(BIN)/ruff format --check influenceplanner_async tests benchmarks
+	$(BIN)/ruff check influenceplanner_async tests benchmarks examples
+	$(BIN)/ruff format --check influenceplanner_async tests benchmarks examples
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit
+
+# Build the documentation site into site/; a warning fails the build.
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict --quiet
+
+# Build the sdist and the wheel into dist/.
+dist: $(STAMP)
+	$(BIN)/python -m build --outdir dist .
 
 # The Redis limiter's tests start their own redis-server. Install the Debian
 # package when it is missing and this is root; otherwise those tests skip and
@@ -43,8 +53,8 @@ redis-server:
 			"the Redis tests will skip"; \
 	fi
 
-test: $(STAMP) redis-server lint typecheck
+test: $(STAMP) redis-server lint typecheck docs
 	$(BIN)/pytest
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build dist site *.egg-info .pytest_cache .mypy_cache .ruff_cache

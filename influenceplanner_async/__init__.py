@@ -32,7 +32,9 @@ from ._errors import (
     PaymentRequiredError,
     PermissionDeniedError,
     RateLimitError,
+    RedirectError,
     ResponseDecodeError,
+    ResponseTooLargeError,
     ScheduleFileError,
     ServerError,
     ValidationError,
@@ -52,6 +54,7 @@ from ._models import (
 )
 from ._pagination import MemberPageScan, MemberScan, ScanStop
 from ._ratelimit import LimiterStats, WindowLimiter
+from ._transport import DEFAULT_MAX_RESPONSE_SIZE
 from ._version import __version__
 
 if typing.TYPE_CHECKING:
@@ -59,6 +62,7 @@ if typing.TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_BASE_URL",
+    "DEFAULT_MAX_RESPONSE_SIZE",
     "APIConnectionError",
     "APIStatusError",
     "APITimeoutError",
@@ -95,9 +99,11 @@ __all__ = [
     "RateLimit",
     "RateLimitError",
     "RateLimiterBackend",
+    "RedirectError",
     "RedisRateLimiter",
     "RedisStore",
     "ResponseDecodeError",
+    "ResponseTooLargeError",
     "RetryPolicy",
     "ScanEstimate",
     "ScanStop",

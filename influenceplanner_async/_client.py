@@ -38,11 +38,19 @@ from ._pagination import MemberPageScan, MemberScan, ScanArgs, check_scan_args
 from ._ratelimit import DEFAULT_WINDOW, BudgetUnavailable, LimiterStats, WindowLimiter
 from ._responses import RawResponse, build_status_error, decode_body
 from ._retry import RetryState, describe_failure
-from ._transport import send_once
+from ._transport import (
+    DEFAULT_MAX_RESPONSE_SIZE,
+    check_base_url,
+    check_max_response_size,
+    check_ssl_context,
+    make_ssl_context,
+    send_once,
+)
 from ._validation import MAX_PAGE_SIZE, check_page_args, check_schedule_args
 from ._version import __version__
 
 if TYPE_CHECKING:
+    import ssl
     from collections.abc import Awaitable, Callable, Iterable, Mapping
     from types import TracebackType
 
@@ -75,7 +83,8 @@ class Client:
         username: Partner API username.
         api_key: Partner API key. It never appears in a repr, log line or
             exception message.
-        base_url: Root of the API, including the version path.
+        base_url: Root of the API, including the version path. It must use
+            https unless its host is loopback (127.0.0.0/8, ::1, localhost).
         session: An ``aiohttp.ClientSession`` to send requests with. The client
             uses it as is and never closes it. Without one, the client opens
             its own on first use and closes it in :meth:`aclose`.
@@ -97,6 +106,16 @@ class Client:
         cache: Settings of a cache of member listings, off by default. With
             one, identical listings within its ``ttl`` cost one request, and
             concurrent identical calls share one request.
+        ssl_context: SSL context for https; it must verify certificates and
+            require TLS 1.2 or newer. Defaults to the system's CAs with TLS
+            1.2 as the minimum. It is passed with every request, so it applies
+            to a caller's session too.
+        max_response_size: Largest response body in bytes that the client
+            reads before it raises ``ResponseTooLargeError``.
+
+    Raises:
+        ValidationError: An argument is invalid, such as an ``http://``
+            base URL whose host is not loopback.
     """
 
     def __init__(
@@ -113,6 +132,8 @@ class Client:
         user_agent: str | None = None,
         trace_configs: list[aiohttp.TraceConfig] | None = None,
         max_page_size: int = MAX_PAGE_SIZE,
+        ssl_context: ssl.SSLContext | None = None,
+        max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
         cache: MemberCache | None = None,
     ) -> None:
         _check_credential("username", username)
@@ -123,7 +144,15 @@ class Client:
             raise ValidationError("max_page_size", max_page_size, "must be at least 1")
         self._max_page_size = max_page_size
         self._credentials = Credentials(username, api_key)
-        self._base_url = _check_base_url(base_url)
+        # A traceback that captures locals must not find the key in this frame.
+        del api_key
+        self._base_url = check_base_url(base_url)
+        self._ssl_context = (
+            make_ssl_context()
+            if ssl_context is None
+            else check_ssl_context(ssl_context)
+        )
+        self._max_response_size = check_max_response_size(max_response_size)
         self._timeout = timeout or Timeout()
         self._retry = retry or RetryPolicy()
         self._max_wait = max_wait
@@ -176,11 +205,13 @@ class Client:
         )
 
     def __repr__(self) -> str:
-        state = "closed" if self._closed else "open"
-        return (
-            f"<Client username={self._credentials.username!r} "
-            f"base_url={self._base_url!r} {state}>"
-        )
+        # A debugger or a traceback with locals may show a half-built client,
+        # so every attribute has a fallback.
+        state = "closed" if getattr(self, "_closed", False) else "open"
+        credentials = getattr(self, "_credentials", None)
+        username = None if credentials is None else credentials.username
+        base_url = getattr(self, "_base_url", None)
+        return f"<Client username={username!r} base_url={base_url!r} {state}>"
 
     def __reduce__(self) -> Any:
         msg = "Client cannot be pickled: it holds a network session and credentials"
@@ -278,7 +309,10 @@ class Client:
             )
             raise ClientStateError(msg)
         if self._session is None:
-            self._session = aiohttp.ClientSession(trace_configs=self._trace_configs)
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(ssl=self._ssl_context),
+                trace_configs=self._trace_configs,
+            )
         return self._session
 
     # -- endpoints ----------------------------------------------------------
@@ -694,6 +728,8 @@ class Client:
                 timeouts=self._timeout,
                 params=params,
                 json_body=json_body,
+                ssl_context=self._ssl_context,
+                max_response_size=self._max_response_size,
             )
         except APIConnectionError as error:
             self._limiter.release(permit, sent=error.request_sent)
@@ -769,16 +805,15 @@ class Client:
 
 
 def _check_credential(argument: str, value: object) -> None:
+    shown = value if argument == "username" else "<hidden>"
     if not isinstance(value, str) or not value:
-        shown = value if argument == "username" else "<hidden>"
         raise ValidationError(argument, shown, "must be a non-empty string")
     if argument == "username" and ":" in value:
         raise ValidationError(argument, value, "must not contain ':'")
-
-
-def _check_base_url(base_url: str) -> str:
-    if not isinstance(base_url, str) or "://" not in base_url:
-        raise ValidationError(
-            "base_url", base_url, "must be an absolute URL such as " + DEFAULT_BASE_URL
-        )
-    return base_url.rstrip("/")
+    if not value.isprintable():
+        raise ValidationError(argument, shown, "must not contain control characters")
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        # from None: the encoder's exception holds the whole value.
+        raise ValidationError(argument, shown, "must be valid Unicode") from None

@@ -10,7 +10,9 @@ Hierarchy::
     ├── APIConnectionError: the request could not be sent or the answer was lost
     │   └── APITimeoutError
     ├── ResponseDecodeError: the body is not the documented JSON
+    │   └── ResponseTooLargeError: the body passed max_response_size
     └── APIStatusError: the server answered with an error status
+        ├── RedirectError (3xx, never followed)
         ├── BadRequestError (400)
         ├── AuthenticationError (401)
         ├── PaymentRequiredError (402)
@@ -46,7 +48,9 @@ __all__ = [
     "PaymentRequiredError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RedirectError",
     "ResponseDecodeError",
+    "ResponseTooLargeError",
     "ScheduleFileError",
     "ServerError",
     "ValidationError",
@@ -186,6 +190,29 @@ class ResponseDecodeError(InfluencePlannerError):
         super().__init__(message)
 
 
+class ResponseTooLargeError(ResponseDecodeError):
+    """The response body is larger than the client's ``max_response_size``.
+
+    The client stops reading at the limit, so a misbehaving proxy cannot
+    exhaust memory.
+
+    Attributes:
+        limit: The ``max_response_size`` in bytes that the body passed.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        limit: int,
+        status: int | None = None,
+        method: str | None = None,
+        url: str | None = None,
+    ) -> None:
+        self.limit = limit
+        super().__init__(message, status=status, method=method, url=url)
+
+
 class APIStatusError(InfluencePlannerError):
     """The server answered with an error status.
 
@@ -225,6 +252,40 @@ class APIStatusError(InfluencePlannerError):
         if hint:
             text = f"{text}. {hint}"
         super().__init__(text)
+
+
+class RedirectError(APIStatusError):
+    """HTTP 3xx: the server redirected, and the client does not follow.
+
+    Following a redirect would send the ``Authorization`` header to another
+    location, so the client raises instead.
+
+    Attributes:
+        location: The ``Location`` header, or ``None`` when it was missing.
+    """
+
+    def __init__(
+        self,
+        *,
+        status: int,
+        method: str,
+        url: str,
+        message: str,
+        body: Any = None,
+        hint: str = "",
+        retry_after: float | None = None,
+        location: str | None = None,
+    ) -> None:
+        self.location = location
+        super().__init__(
+            status=status,
+            method=method,
+            url=url,
+            message=message,
+            body=body,
+            hint=hint,
+            retry_after=retry_after,
+        )
 
 
 class BadRequestError(APIStatusError):
@@ -315,6 +376,8 @@ def status_error_class(status: int) -> type[APIStatusError]:
     """Return the exception class for an HTTP error status."""
     if status >= 500:
         return ServerError
+    if 300 <= status < 400:
+        return RedirectError
     return _STATUS_CLASSES.get(status, APIStatusError)
 
 

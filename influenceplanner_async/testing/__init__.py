@@ -44,6 +44,7 @@ from influenceplanner_async.testing._server import (
     run_fake_api,
     serve_forever,
 )
+from influenceplanner_async.testing._threaded import ThreadedFakeAPI
 from influenceplanner_async.testing._window import WindowStats
 
 __all__ = [
@@ -68,6 +69,7 @@ __all__ = [
     "ResetFormat",
     "ResetFormatFault",
     "StatusFault",
+    "ThreadedFakeAPI",
     "TruncatedJsonFault",
     "WindowStats",
     "WrongTypesFault",
