@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import os
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -75,14 +76,21 @@ def read_schedule_items(path: str | os.PathLike[str]) -> list[ScheduleItem]:
         OSError: The file cannot be read.
     """
     name = os.fspath(path)
-    with open(name, newline="", encoding="utf-8-sig") as handle:
-        reader = csv.reader(handle)
-        try:
-            header = next(reader)
-        except StopIteration:
-            raise ScheduleFileError(name, [(1, None, "the file is empty")]) from None
-        columns = _check_header(name, header)
-        return _read_rows(name, reader, columns)
+    with open(name, "rb") as binary:
+        raw = binary.read()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        reason = f"the file is not UTF-8 text (byte {error.start}); save it as UTF-8"
+        raise ScheduleFileError(name, [(line, None, reason)]) from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise ScheduleFileError(name, [(1, None, "the file is empty")]) from None
+    columns = _check_header(name, header)
+    return _read_rows(name, reader, columns)
 
 
 def _check_header(name: str, header: list[str]) -> list[str]:

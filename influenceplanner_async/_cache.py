@@ -43,6 +43,7 @@ from urllib.parse import urlencode
 import attrs
 
 from ._cache_store import DEFAULT_MAX_ENTRIES, CacheStore, MemoryStore, StoreGuard
+from ._config import check_seconds
 from ._converter import structure_response, unstructure_page
 from ._errors import ClientStateError, ResponseDecodeError, ValidationError
 from ._models import MemberPage
@@ -70,12 +71,7 @@ DECODED_ENTRIES = 128
 
 
 def _positive(instance: object, attribute: attrs.Attribute[Any], value: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        msg = f"{attribute.name} must be a number of seconds, got {value!r}"
-        raise TypeError(msg)
-    if not value > 0 or math.isinf(value):
-        msg = f"{attribute.name} must be a finite number above 0, got {value!r}"
-        raise ValueError(msg)
+    check_seconds(attribute.name, value, allow_zero=False)
 
 
 @attrs.frozen(kw_only=True)

@@ -14,13 +14,14 @@ import aiohttp
 from ._auth import Credentials
 from ._bulk import DEFAULT_BULK_CONCURRENCY, BulkProgress, BulkReport, run_schedule_bulk
 from ._cache import CacheStats, MemberCache, check_cache_ttl, open_page_cache
-from ._config import DEFAULT_BASE_URL, RetryPolicy, Timeout
+from ._config import DEFAULT_BASE_URL, RetryPolicy, Timeout, check_seconds
 from ._converter import unstructure_settings
 from ._errors import (
     APIConnectionError,
     APIStatusError,
     ClientStateError,
     RateLimitError,
+    ResponseDecodeError,
     ValidationError,
 )
 from ._estimate import ScanEstimate, estimate_scan_cost
@@ -155,7 +156,11 @@ class Client:
         self._max_response_size = check_max_response_size(max_response_size)
         self._timeout = timeout or Timeout()
         self._retry = retry or RetryPolicy()
-        self._max_wait = max_wait
+        self._max_wait = (
+            None
+            if max_wait is None
+            else check_seconds("max_wait", max_wait, allow_zero=True)
+        )
         self._limiter: RateLimiterBackend[Any] = limiter or WindowLimiter()
         agent = f"{USER_AGENT} {user_agent}" if user_agent else USER_AGENT
         self._headers = {
@@ -309,10 +314,18 @@ class Client:
             )
             raise ClientStateError(msg)
         if self._session is None:
-            self._session = aiohttp.ClientSession(
+            session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(ssl=self._ssl_context),
                 trace_configs=self._trace_configs,
             )
+            # NOTE: aiohttp 3.9+ silently resends an idempotent request once
+            # when a kept-alive connection turns out closed. That resend
+            # spends rate-limit budget that the limiter never sees, so the
+            # client's own session turns it off and RetryPolicy decides.
+            # aiohttp has no public switch; a caller's session is left as is.
+            if hasattr(session, "_retry_connection"):
+                session._retry_connection = False
+            self._session = session
         return self._session
 
     # -- endpoints ----------------------------------------------------------
@@ -685,7 +698,12 @@ class Client:
     ) -> T:
         session = self._ensure_usable()
         policy = retry or self._retry
-        wait_cap = self._max_wait if max_wait is _UNSET else max_wait
+        if max_wait is _UNSET:
+            wait_cap = self._max_wait
+        elif max_wait is None:
+            wait_cap = None
+        else:
+            wait_cap = check_seconds("max_wait", max_wait, allow_zero=True)
         loop = asyncio.get_running_loop()
         deadline = None if wait_cap is None else loop.time() + wait_cap
         url = self._base_url + path
@@ -696,14 +714,27 @@ class Client:
                     session, method, url, params, json_body, deadline
                 )
                 if response.status < 400:
-                    return decode_body(response, model)
+                    return self._decode(response, model)
                 raise self._status_error(response)
             except (APIStatusError, APIConnectionError) as error:
+                if self._closed:
+                    msg = f"{method} {url} was interrupted because the Client closed"
+                    raise ClientStateError(msg) from error
                 delay = attempt.next_delay(error, method, self._rng)
                 if delay is None:
                     raise
                 self._limiter.stats.retries += 1
                 await self._back_off(error, delay, deadline, method, url)
+
+    def _decode(self, response: RawResponse, model: type[T]) -> T:
+        try:
+            return decode_body(response, model)
+        except ResponseDecodeError as error:
+            if response.method != "GET":
+                # The server answered success, so it processed the request,
+                # but what it created cannot be read from this body.
+                error.mark_outcome_unknown()
+            raise
 
     async def _send_limited(
         self,
@@ -780,6 +811,10 @@ class Client:
             hint="Raise max_wait, or retry after the reset",
             reset=snapshot.reset if snapshot else None,
             retry_after=wait,
+            summary=(
+                f"{method} {url} was not sent: the rate-limit budget returns "
+                f"only after this call's max_wait"
+            ),
         )
 
     async def _back_off(

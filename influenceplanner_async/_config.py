@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import math
 import random
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
+
+from ._errors import ValidationError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 __all__ = ["DEFAULT_BASE_URL", "RetryPolicy", "Timeout"]
 
@@ -15,17 +21,43 @@ DEFAULT_BASE_URL = "https://api.influenceplanner.com/partner/v1"
 def _non_negative(
     instance: object, attribute: attrs.Attribute[Any], value: float
 ) -> None:
-    if value < 0:
-        msg = f"{attribute.name} must not be negative, got {value!r}"
-        raise ValueError(msg)
+    check_seconds(attribute.name, value, allow_zero=True)
 
 
 def _optional_positive(
     instance: object, attribute: attrs.Attribute[Any], value: float | None
 ) -> None:
-    if value is not None and value <= 0:
-        msg = f"{attribute.name} must be positive or None, got {value!r}"
-        raise ValueError(msg)
+    if value is not None:
+        check_seconds(attribute.name, value, allow_zero=False)
+
+
+def _count_at_least(
+    minimum: int,
+) -> Callable[[object, attrs.Attribute[Any], int], None]:
+    def check(instance: object, attribute: attrs.Attribute[Any], value: int) -> None:
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise ValidationError(
+                attribute.name, value, f"must be an integer of at least {minimum}"
+            )
+
+    return check
+
+
+def check_seconds(argument: str, value: object, *, allow_zero: bool) -> float:
+    """Validate a duration in seconds: a finite number, above or at zero.
+
+    Raises:
+        ValidationError: The value is not a number, is NaN or infinite, or is
+            negative (or zero when ``allow_zero`` is false).
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValidationError(argument, value, "must be a number of seconds")
+    if not math.isfinite(value):
+        raise ValidationError(argument, value, "must be a finite number of seconds")
+    if value < 0 or (value == 0 and not allow_zero):
+        bound = "at least 0" if allow_zero else "above 0"
+        raise ValidationError(argument, value, f"must be {bound} seconds")
+    return float(value)
 
 
 @attrs.frozen(kw_only=True)
@@ -67,10 +99,8 @@ class RetryPolicy:
             after the request was sent), at the risk of a duplicate schedule.
     """
 
-    max_attempts: int = attrs.field(default=4, validator=attrs.validators.ge(1))
-    max_rate_limit_retries: int = attrs.field(
-        default=10, validator=attrs.validators.ge(0)
-    )
+    max_attempts: int = attrs.field(default=4, validator=_count_at_least(1))
+    max_rate_limit_retries: int = attrs.field(default=10, validator=_count_at_least(0))
     initial_delay: float = attrs.field(default=0.5, validator=_non_negative)
     max_delay: float = attrs.field(default=30.0, validator=_non_negative)
     max_total_delay: float = attrs.field(default=120.0, validator=_non_negative)

@@ -172,6 +172,8 @@ class ResponseDecodeError(InfluencePlannerError):
         status: HTTP status of the response.
         method: HTTP method of the request.
         url: URL of the request.
+        outcome_unknown: ``True`` when a schedule creation was answered with
+            success but an unreadable body, so the schedule may exist.
     """
 
     def __init__(
@@ -187,7 +189,17 @@ class ResponseDecodeError(InfluencePlannerError):
         self.status = status
         self.method = method
         self.url = url
+        self.outcome_unknown = False
         super().__init__(message)
+
+    def mark_outcome_unknown(self) -> None:
+        """Flag a success answer to a non-idempotent request as unreadable.
+
+        The server processed the request, so a schedule may exist although
+        its URL could not be read; the message says how to check.
+        """
+        self.outcome_unknown = True
+        self.args = (f"{self.args[0]}. {UNKNOWN_OUTCOME_HINT}",)
 
 
 class ResponseTooLargeError(ResponseDecodeError):
@@ -238,6 +250,7 @@ class APIStatusError(InfluencePlannerError):
         body: Any = None,
         hint: str = "",
         retry_after: float | None = None,
+        summary: str | None = None,
     ) -> None:
         self.status = status
         self.retry_after = retry_after
@@ -248,7 +261,9 @@ class APIStatusError(InfluencePlannerError):
         self.outcome_unknown = status >= 500 and method != "GET"
         if self.outcome_unknown and not hint:
             hint = UNKNOWN_OUTCOME_HINT
-        text = f"{method} {url} failed with HTTP {status}: {message.rstrip('.')}"
+        text = summary or (
+            f"{method} {url} failed with HTTP {status}: {message.rstrip('.')}"
+        )
         if hint:
             text = f"{text}. {hint}"
         super().__init__(text)
@@ -337,6 +352,7 @@ class RateLimitError(APIStatusError):
         hint: str = "",
         reset: datetime | None = None,
         retry_after: float | None = None,
+        summary: str | None = None,
     ) -> None:
         self.reset = reset
         super().__init__(
@@ -347,6 +363,7 @@ class RateLimitError(APIStatusError):
             body=body,
             hint=hint,
             retry_after=retry_after,
+            summary=summary,
         )
 
 

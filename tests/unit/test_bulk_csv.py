@@ -137,3 +137,15 @@ def test_csv_quoted_cell_spanning_lines(tmp_path: Path) -> None:
         read_schedule_items(path)
 
     assert caught.value.line == 4
+
+
+def test_csv_not_utf8_names_line(tmp_path: Path) -> None:
+    """A file that is not UTF-8 raises ScheduleFileError naming the line."""
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(b"media,target,types\nhttps://soundcloud.com/a,caf\xe9,LIKE\n")
+
+    with pytest.raises(ScheduleFileError) as caught:
+        read_schedule_items(path)
+
+    assert "line 2" in str(caught.value)
+    assert "not UTF-8" in str(caught.value)

@@ -63,19 +63,19 @@ def make_page(*, followers: int = 10) -> MemberPage:
 
 
 @pytest.mark.parametrize(
-    ("ttl", "error"),
+    "ttl",
     [
-        pytest.param(0, ValueError, id="zero"),
-        pytest.param(-1, ValueError, id="negative"),
-        pytest.param(math.nan, ValueError, id="nan"),
-        pytest.param(math.inf, ValueError, id="infinite"),
-        pytest.param(True, TypeError, id="bool"),
-        pytest.param("60", TypeError, id="text"),
+        pytest.param(0, id="zero"),
+        pytest.param(-1, id="negative"),
+        pytest.param(math.nan, id="nan"),
+        pytest.param(math.inf, id="infinite"),
+        pytest.param(True, id="bool"),
+        pytest.param("60", id="text"),
     ],
 )
-def test_member_cache_rejects_bad_ttl(ttl: object, error: type[Exception]) -> None:
+def test_member_cache_rejects_bad_ttl(ttl: object) -> None:
     """MemberCache accepts only a finite positive number of seconds."""
-    with pytest.raises(error, match="ttl"):
+    with pytest.raises(ValidationError, match="ttl"):
         MemberCache(ttl=ttl)  # type: ignore[arg-type]
 
 
