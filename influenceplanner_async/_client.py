@@ -44,7 +44,7 @@ from ._transport import (
     check_base_url,
     check_max_response_size,
     check_ssl_context,
-    make_ssl_context,
+    default_ssl_context,
     send_once,
 )
 from ._validation import MAX_PAGE_SIZE, check_page_args, check_schedule_args
@@ -149,7 +149,7 @@ class Client:
         del api_key
         self._base_url = check_base_url(base_url)
         self._ssl_context = (
-            make_ssl_context()
+            default_ssl_context()
             if ssl_context is None
             else check_ssl_context(ssl_context)
         )

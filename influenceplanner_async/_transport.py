@@ -15,6 +15,7 @@ Transport security lives here as well:
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import logging
 import ssl
@@ -64,6 +65,17 @@ def make_ssl_context() -> ssl.SSLContext:
     context = ssl.create_default_context()
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     return context
+
+
+@functools.cache
+def default_ssl_context() -> ssl.SSLContext:
+    """Return the default SSL context, built once and shared by every client.
+
+    Loading the system's CA certificates takes tens of milliseconds of CPU,
+    which a process that creates many clients should pay only once. aiohttp
+    only reads the context, so sharing it is safe.
+    """
+    return make_ssl_context()
 
 
 def check_ssl_context(context: ssl.SSLContext) -> ssl.SSLContext:
