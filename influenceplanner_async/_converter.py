@@ -265,6 +265,7 @@ def _structure_members_fast(results: list[Any]) -> tuple[NetworkMember, ...]:
     if None in map(_get_tzinfo, moments):
         msg = "expected timestamps with a UTC offset"
         raise ValueError(msg)
+
     members: list[NetworkMember] = []
     append = members.append
     for membership_id, status, user_id, name, image, profile, count, moment in zip(

@@ -2,7 +2,7 @@
 
 The Partner API documents ``X-RateLimit-Reset`` only as "a timestamp value
 indicating when the next 60-second period begins". The parser therefore
-accepts every common form and tells them apart by magnitude:
+accepts every common form and distinguishes them by magnitude:
 
 * a number above 10^11 is epoch milliseconds (10^11 seconds is past 5000 AD);
 * a number above 10^9 is epoch seconds (10^9 seconds is September 2001);

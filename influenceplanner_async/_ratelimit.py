@@ -3,7 +3,7 @@
 Theory of operation
 -------------------
 The service counts requests per API key in fixed periods (60 s today) and
-answers 429 for the rest of a period once the count passes
+responds with 429 for the rest of a period once the count passes
 ``X-RateLimit-Limit``. Every response carries the server's view of the
 current period: ``Limit``, ``Remaining`` and ``Reset``.
 
@@ -27,13 +27,16 @@ current period: ``Limit``, ``Remaining`` and ``Reset``.
 5. 429. A rejection closes the gate until ``Retry-After``, else the reset the
    429 announces, else a capped backoff. A 429 soon after the limiter assumed
    a reset means the server's boundary is later than the headers suggest, so
-   the margin doubles (up to ``max_margin``) instead of repeating the
-   mistake. Until one assumed reset has been confirmed by a success, the
-   first request of each new window is sent alone, so such a mistake costs
-   one 429 and not a burst.
+   the margin doubles (up to ``max_margin`` and a quarter of the window)
+   instead of repeating the mistake. Until one assumed reset has been
+   confirmed by a success, the first request of each new window is sent
+   alone, so such a mistake costs one 429 and not a burst.
 
-Clock skew is corrected from the ``Date`` header only when the local clock is
-provably off by more than the header's one-second resolution.
+Resets are compared on the server's clock (epoch seconds from the headers),
+so a change in the skew estimate cannot make one window look like two. The
+skew is corrected from the ``Date`` header only when the local clock is
+provably off by more than the header's one-second resolution, allowing for
+the time that the request spent in flight.
 """
 
 from __future__ import annotations
