@@ -97,7 +97,7 @@ class Client:
         limiter: The rate limiter to use: a ``WindowLimiter`` for tuning its
             margin or clock, or a ``RedisRateLimiter`` to share the budget
             with other processes. Defaults to ``WindowLimiter()``, 30
-            requests per 60 s until the server says otherwise. The client
+            requests per 60 s until the server announces its limit. The client
             never closes the limiter.
         user_agent: Extra text appended to the ``User-Agent`` header.
         trace_configs: aiohttp trace configs for a session the client creates.
@@ -320,7 +320,7 @@ class Client:
             )
             # NOTE: aiohttp 3.9+ silently resends an idempotent request once
             # when a kept-alive connection turns out closed. That resend
-            # spends rate-limit budget that the limiter never sees, so the
+            # spends rate-limit budget that the limiter never counts, so the
             # client's own session turns it off and RetryPolicy decides.
             # aiohttp has no public switch; a caller's session is left as is.
             if hasattr(session, "_retry_connection"):
@@ -365,7 +365,7 @@ class Client:
 
         Raises:
             ValidationError: An argument is invalid; nothing was sent.
-            APIStatusError: The server answered with an error status.
+            APIStatusError: The server responded with an error status.
             APIConnectionError: The network failed after every retry.
             ResponseDecodeError: The body is not the documented JSON.
         """
@@ -731,7 +731,7 @@ class Client:
             return decode_body(response, model)
         except ResponseDecodeError as error:
             if response.method != "GET":
-                # The server answered success, so it processed the request,
+                # The server responded with success, so it processed the request,
                 # but what it created cannot be read from this body.
                 error.mark_outcome_unknown()
             raise
@@ -774,7 +774,7 @@ class Client:
     def _settle(self, permit: object, response: RawResponse, sent_at: float) -> None:
         server_date = parse_date(response.headers.get("Date"))
         # A reset given as seconds until the boundary counts from the moment
-        # the server answered; the limiter's estimate of the server's clock is
+        # the server responded; the limiter's estimate of the server's clock is
         # finer than the whole seconds of Date.
         server_now = self._limiter.server_now()
         self._limiter.observe(

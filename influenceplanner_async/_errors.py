@@ -172,8 +172,8 @@ class ResponseDecodeError(InfluencePlannerError):
         status: HTTP status of the response.
         method: HTTP method of the request.
         url: URL of the request.
-        outcome_unknown: ``True`` when a schedule creation was answered with
-            success but an unreadable body, so the schedule may exist.
+        outcome_unknown: ``True`` when a schedule creation received a success
+            status with an unreadable body, so the schedule may exist.
     """
 
     def __init__(
@@ -193,7 +193,7 @@ class ResponseDecodeError(InfluencePlannerError):
         super().__init__(message)
 
     def mark_outcome_unknown(self) -> None:
-        """Flag a success answer to a non-idempotent request as unreadable.
+        """Flag a success response to a non-idempotent request as unreadable.
 
         The server processed the request, so a schedule may exist although
         its URL could not be read; the message says how to check.
@@ -226,7 +226,7 @@ class ResponseTooLargeError(ResponseDecodeError):
 
 
 class APIStatusError(InfluencePlannerError):
-    """The server answered with an error status.
+    """The server responded with an error status.
 
     Attributes:
         status: HTTP status code.

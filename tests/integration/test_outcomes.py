@@ -28,7 +28,7 @@ SETTINGS = ScheduleSettings(date=datetime(2027, 1, 30, 21, tzinfo=UTC))
 async def test_unreadable_success_on_create_is_unknown(
     fake_server: FakeServer, make_client: ClientFactory
 ) -> None:
-    """A created schedule whose answer cannot be read is an unknown outcome."""
+    """A created schedule whose response cannot be read is an unknown outcome."""
     fake_server.api.faults.push(faults.truncated_json(), path="/schedule/create")
     client = make_client(fake_server)
     target = fake_server.api.members[0].user_id
@@ -46,7 +46,7 @@ async def test_unreadable_success_on_create_is_unknown(
 async def test_unreadable_listing_is_not_unknown(
     fake_server: FakeServer, make_client: ClientFactory
 ) -> None:
-    """A GET changes nothing, so its unreadable answer has no unknown outcome."""
+    """A GET changes nothing, so its unreadable response has no unknown outcome."""
     fake_server.api.faults.push(faults.truncated_json(), path="/network/members")
     client = make_client(fake_server)
 

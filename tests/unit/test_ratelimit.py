@@ -83,7 +83,7 @@ async def drive(
 @pytest.mark.parametrize("concurrency", [1, 10, 100, 1000])
 @pytest.mark.parametrize("latency", [0.0, 0.05, 0.25])
 async def test_limiter_no_429_full_windows(concurrency: int, latency: float) -> None:
-    """Every window is filled to its limit and the server never answers 429."""
+    """Every window is filled to its limit and the server never responds 429."""
     server = SimulatedWindow(limit=30, window=3.0, phase=1.3)
     limiter = make_limiter(window=3.0, margin=0.01)
 
@@ -215,7 +215,7 @@ async def test_limiter_adopts_changed_limit() -> None:
 
 @pytest.mark.looptime
 async def test_limiter_gate_after_429_retry_after() -> None:
-    """A 429 with Retry-After holds every new request until it passes."""
+    """A 429 with Retry-After delays every new request until it passes."""
     limiter = make_limiter(limit=30, window=60.0)
     loop = asyncio.get_running_loop()
     permit = await limiter.acquire()

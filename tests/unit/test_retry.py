@@ -48,7 +48,7 @@ def test_backoff_full_jitter_bounds() -> None:
 
 
 def test_post_5xx_not_retried_by_default() -> None:
-    """A POST answered 5xx may have been processed, so it is not resent."""
+    """A POST that got a 5xx may have been processed, so it is not resent."""
     state = RetryState(RetryPolicy())
 
     assert state.next_delay(server_error("POST"), "POST", random.Random()) is None
