@@ -133,10 +133,19 @@ def __getattr__(name: str) -> typing.Any:
         raise AttributeError(msg)
     try:
         from ._redis_limiter import RedisRateLimiter
-    except ModuleNotFoundError as error:
+    except ModuleNotFoundError:
+        # A stand-in keeps `from influenceplanner_async import *` working
+        # without the extra; creating one says what to install.
+        return _MissingRedisRateLimiter
+    return RedisRateLimiter
+
+
+class _MissingRedisRateLimiter:
+    """Stand-in for RedisRateLimiter when the redis package is missing."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
         msg = (
             "RedisRateLimiter needs the redis package; install it with "
             "pip install 'influenceplanner-async[redis]'"
         )
-        raise ImportError(msg) from error
-    return RedisRateLimiter
+        raise ImportError(msg)

@@ -717,6 +717,9 @@ class Client:
                     return self._decode(response, model)
                 raise self._status_error(response)
             except (APIStatusError, APIConnectionError) as error:
+                if isinstance(error, RateLimitError) and not error.request_sent:
+                    # Raised before sending because of max_wait: not a retry.
+                    raise
                 if self._closed:
                     msg = f"{method} {url} was interrupted because the Client closed"
                     raise ClientStateError(msg) from error
@@ -815,6 +818,7 @@ class Client:
                 f"{method} {url} was not sent: the rate-limit budget returns "
                 f"only after this call's max_wait"
             ),
+            request_sent=False,
         )
 
     async def _back_off(
@@ -828,13 +832,22 @@ class Client:
         loop = asyncio.get_running_loop()
         if deadline is not None and loop.time() + delay > deadline:
             raise error
-        logger.warning(
-            "Retrying %s %s in %.2f s after: %s",
-            method,
-            url,
-            delay,
-            describe_failure(error),
-        )
+        if isinstance(error, RateLimitError):
+            # The limiter holds the resend until the server's window allows it.
+            logger.warning(
+                "Retrying %s %s when the rate limit allows, after: %s",
+                method,
+                url,
+                describe_failure(error),
+            )
+        else:
+            logger.warning(
+                "Retrying %s %s in %.2f s after: %s",
+                method,
+                url,
+                delay,
+                describe_failure(error),
+            )
         if delay > 0:
             await asyncio.sleep(delay)
 

@@ -337,6 +337,8 @@ class RateLimitError(APIStatusError):
     Attributes:
         reset: When the server's window resets, if known.
         retry_after: Seconds until a retry may succeed, if known.
+        request_sent: ``False`` when the client raised it without sending,
+            because budget would return only after the call's ``max_wait``.
     """
 
     reset: datetime | None
@@ -353,8 +355,10 @@ class RateLimitError(APIStatusError):
         reset: datetime | None = None,
         retry_after: float | None = None,
         summary: str | None = None,
+        request_sent: bool = True,
     ) -> None:
         self.reset = reset
+        self.request_sent = request_sent
         super().__init__(
             status=status,
             method=method,

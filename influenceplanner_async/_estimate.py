@@ -37,9 +37,11 @@ class ScanEstimate:
     def describe(self) -> str:
         """Return a one-line summary, such as for a command's output."""
         plural = "" if self.members == 1 else "s"
+        pages = "page" if self.pages == 1 else "pages"
+        windows = "window" if self.windows == 1 else "windows"
         return (
-            f"{self.members:,} member{plural} in {self.pages:,} pages of "
-            f"{self.page_size}, over {self.windows:,} rate-limit windows: about "
+            f"{self.members:,} member{plural} in {self.pages:,} {pages} of "
+            f"{self.page_size}, over {self.windows:,} rate-limit {windows}: about "
             f"{format_duration(self.seconds)} at {self.limit} requests per "
             f"{self.window:g} s"
         )

@@ -186,8 +186,14 @@ class WindowLimiter:
         return self._snapshot
 
     def ready_at(self) -> float | None:
-        """Return the loop time at which budget is expected, or ``None``."""
+        """Return the loop time at which budget is expected, or ``None``.
+
+        ``None`` means that only a response can tell, for example while the
+        first request is still out and no window is known.
+        """
         now = self._now()
+        if self._remaining is None and self._in_flight > 0 and not self._headers_absent:
+            return None
         blockers = [
             t for t in (self._gate_until, self._next_spacing_slot()) if t is not None
         ]
@@ -384,7 +390,12 @@ class WindowLimiter:
         assert reset_at is not None
         previous = self._server_reset
         if previous is not None:
-            self._learn_window(reset_at - previous)
+            gap = reset_at - previous
+            # After an idle spell the gap spans several windows. A response
+            # less than half a gap past the old reset can only come from the
+            # very next window, so only such a gap teaches the length.
+            if self.server_now() - previous < gap / 2:
+                self._learn_window(gap)
         if self._rolled_at is None:
             # The server moved on before the limiter assumed it would.
             self._window_id += 1

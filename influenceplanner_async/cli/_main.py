@@ -61,6 +61,12 @@ class InfluencePlannerGroup(click.Group):
         except InfluencePlannerError as error:
             failure = describe_error(error)
             _exit_with(failure.message, failure.exit_code)
+        except OSError as error:
+            # A file named on the command line that cannot be opened or written,
+            # such as an output path in a folder that does not exist.
+            where = f" {error.filename}" if error.filename else ""
+            reason = error.strerror or str(error)
+            _exit_with(f"Cannot use{where}: {reason}.", EXIT_USAGE)
         except (click.Abort, KeyboardInterrupt):
             _exit_with("Interrupted.", EXIT_INTERRUPTED)
         # Without standalone mode click returns an int only for an explicit

@@ -11,11 +11,16 @@ import pytest
 from influenceplanner_async import (
     APIConnectionError,
     ClientStateError,
+    RateLimitError,
     ResponseDecodeError,
     RetryPolicy,
     ScheduleSettings,
 )
-from influenceplanner_async.testing import faults, run_fake_api, seed_members
+from influenceplanner_async.testing import (
+    faults,
+    run_fake_api,
+    seed_members,
+)
 
 if TYPE_CHECKING:
     from influenceplanner_async.testing import FakeServer
@@ -89,3 +94,22 @@ async def test_close_during_request_raises_state_error(
 
         with pytest.raises(ClientStateError):
             await task
+
+
+async def test_max_wait_error_is_not_a_retry(make_client: ClientFactory) -> None:
+    """A call refused by max_wait raises at once and counts no retry."""
+    async with run_fake_api(
+        members=seed_members(5), limit=1, window_seconds=60.0
+    ) as server:
+        client = make_client(server, window=60.0)
+        await client.list_members(limit=1)
+
+        with pytest.raises(RateLimitError) as caught:
+            await client.list_members(limit=1, max_wait=0.0)
+
+        assert caught.value.request_sent is False
+        assert caught.value.retry_after is not None
+        assert caught.value.retry_after > 0
+        assert "was not sent" in str(caught.value)
+        assert client.stats.retries == 0
+        assert len(server.api.requests) == 1

@@ -345,3 +345,19 @@ async def test_limiter_one_second_window_default_config() -> None:
     assert limiter.window == pytest.approx(1.0)
     assert limiter.margin == pytest.approx(0.1)
     assert server.rejected == 0
+
+
+@pytest.mark.looptime
+async def test_limiter_idle_gap_not_learned_as_window() -> None:
+    """A request after several idle windows does not teach a longer window."""
+    server = SimulatedWindow(limit=5, window=1.0)
+    limiter = make_limiter(limit=5, window=60.0, margin=0.01)
+    loop = asyncio.get_running_loop()
+    permit = await limiter.acquire()
+    limiter.observe(permit, server.handle(loop.time())[1], status=200)
+
+    await asyncio.sleep(3.2)
+    permit = await limiter.acquire()
+    limiter.observe(permit, server.handle(loop.time())[1], status=200)
+
+    assert limiter.window == pytest.approx(60.0)
