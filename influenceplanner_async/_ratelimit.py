@@ -44,7 +44,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
-import math
 import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -52,6 +51,7 @@ from typing import TYPE_CHECKING
 import attrs
 from aiolimiter import AsyncLimiter
 
+from ._clock import ServerClock
 from ._models import RateLimit
 
 if TYPE_CHECKING:
@@ -155,8 +155,7 @@ class WindowLimiter:
         self._headers_absent = False
         self._last_start: float | None = None
         self._consecutive_429 = 0
-        self._skew_low = -math.inf
-        self._skew_high = math.inf
+        self._server_clock = ServerClock(wall_clock)
         self._waiters: collections.deque[asyncio.Future[Permit]] = collections.deque()
         self._timer: asyncio.TimerHandle | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -592,34 +591,13 @@ class WindowLimiter:
 
         The local clock, corrected by the skew learned from ``Date`` headers.
         """
-        return self._wall_clock() + self._skew()
+        return self._server_clock.server_now()
 
     def _to_loop_time(self, epoch: float) -> float:
         return self._now() + (epoch - self.server_now())
 
-    def _skew(self) -> float:
-        # Date has one-second resolution, so the server's clock lies in
-        # [date, date + 1) at receipt. Correct only when 0 is outside the
-        # intersection of those intervals, taking the bound that delays.
-        if self._skew_low > 0 or self._skew_high < 0:
-            return self._skew_low
-        return 0.0
-
     def _learn_skew(self, server_date: float | None, sent_at: float | None) -> None:
-        # The server wrote Date between the request's departure (sent_at)
-        # and the response's arrival (now), so its clock then lay between
-        # Date and Date + 1 s: skew >= Date - now and skew < Date + 1 - sent_at.
-        if server_date is None:
-            return
-        local = self._wall_clock()
-        departed = local if sent_at is None else min(sent_at, local)
-        low, high = server_date - local, server_date + 1.0 - departed
-        if low > self._skew_high or high < self._skew_low:
-            # The clocks jumped: start again from this sample.
-            self._skew_low, self._skew_high = low, high
-            return
-        self._skew_low = max(self._skew_low, low)
-        self._skew_high = min(self._skew_high, high)
+        self._server_clock.learn(server_date, sent_at)
 
     def _clamp_reset(self, reset: float, server_now: float) -> float:
         # Bounds use the larger of the configured and the learned window, so a

@@ -31,9 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import random
-import time
 import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Self
@@ -45,6 +43,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
+from ._clock import ServerClock
 from ._errors import ValidationError
 from ._models import RateLimit
 from ._ratelimit import (
@@ -66,7 +65,7 @@ from ._redis_scripts import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
+    from collections.abc import Awaitable
     from types import TracebackType
 
     from ._headers import RateLimitHeaders
@@ -207,7 +206,7 @@ class RedisRateLimiter:
         self._settling: set[asyncio.Task[Any]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wait_logged_until: float | None = None
-        self._skew = _ServerClock()
+        self._skew = ServerClock()
         self._rng = random.Random()
 
     def __repr__(self) -> str:
@@ -568,42 +567,6 @@ class RedisRateLimiter:
             )
             raise RuntimeError(msg)
         return self._loop
-
-
-class _ServerClock:
-    """Offset of the server's clock from this host's, learned from ``Date``.
-
-    ``Date`` has one-second resolution, so the server's clock lies in
-    ``[date, date + 1)`` between the request's departure and the response's
-    arrival. The offset is applied only when 0 lies outside the intersection
-    of those intervals, taking the bound that delays.
-    """
-
-    def __init__(self, wall_clock: Callable[[], float] = time.time) -> None:
-        self._wall_clock = wall_clock
-        self._low = -math.inf
-        self._high = math.inf
-
-    def learn(self, server_date: float | None, sent_at: float | None) -> None:
-        if server_date is None:
-            return
-        local = self._wall_clock()
-        departed = local if sent_at is None else min(sent_at, local)
-        low, high = server_date - local, server_date + 1.0 - departed
-        if low > self._high or high < self._low:
-            # The clocks jumped: start again from this sample.
-            self._low, self._high = low, high
-            return
-        self._low = max(self._low, low)
-        self._high = min(self._high, high)
-
-    def offset(self) -> float:
-        if self._low > 0 or self._high < 0:
-            return self._low
-        return 0.0
-
-    def server_now(self) -> float:
-        return self._wall_clock() + self.offset()
 
 
 def _connect(url: str, timeout: float) -> Redis:
