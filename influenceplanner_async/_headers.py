@@ -14,6 +14,7 @@ These functions do no I/O and read no clock: the caller passes "now".
 
 from __future__ import annotations
 
+import functools
 import math
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -92,15 +93,26 @@ def parse_reset(text: str, *, now: float) -> float | None:
     Returns ``None`` for a value in no known form; the caller decides how to
     clamp values that are far in the past or the future.
     """
+    relative, value = _parse_reset_form(text)
+    if relative and value is not None:
+        return now + value
+    return value
+
+
+@functools.lru_cache(maxsize=16)
+def _parse_reset_form(text: str) -> tuple[bool, float | None]:
+    # Every response of a window repeats the same reset text, so the parsed
+    # form is cached. Returns (relative, value): a relative value is seconds
+    # from now, an absolute one epoch seconds.
     text = text.strip()
     number = _parse_number(text)
     if number is not None:
         if number >= _EPOCH_MS_THRESHOLD:
-            return number / 1000.0
+            return False, number / 1000.0
         if number >= _EPOCH_S_THRESHOLD:
-            return number
-        return now + max(number, 0.0)
-    return _parse_timestamp(text)
+            return False, number
+        return True, max(number, 0.0)
+    return False, _parse_timestamp(text)
 
 
 def parse_retry_after(text: str | None, *, now: float) -> float | None:
@@ -121,6 +133,13 @@ def parse_date(text: str | None) -> float | None:
     """Convert a ``Date`` header (an HTTP-date) into epoch seconds."""
     if text is None:
         return None
+    return _parse_http_date(text)
+
+
+@functools.lru_cache(maxsize=16)
+def _parse_http_date(text: str) -> float | None:
+    # Date changes once a second, and the email module's parser costs tens
+    # of microseconds, so consecutive responses share one parse.
     try:
         return parsedate_to_datetime(text).timestamp()
     except (TypeError, ValueError, IndexError):

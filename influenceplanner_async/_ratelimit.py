@@ -160,6 +160,7 @@ class WindowLimiter:
         self._timer: asyncio.TimerHandle | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._snapshot: RateLimit | None = None
+        self._snapshot_values: tuple[int, int, float] | None = None
         self._wait_logged_until: float | None = None
 
     # -- public state -------------------------------------------------------
@@ -182,6 +183,13 @@ class WindowLimiter:
     @property
     def snapshot(self) -> RateLimit | None:
         """The latest rate-limit headers as a :class:`RateLimit`, if any."""
+        if self._snapshot is None and self._snapshot_values is not None:
+            limit, remaining, reset_epoch = self._snapshot_values
+            self._snapshot = RateLimit(
+                limit=limit,
+                remaining=remaining,
+                reset=datetime.fromtimestamp(reset_epoch, UTC),
+            )
         return self._snapshot
 
     def ready_at(self) -> float | None:
@@ -483,14 +491,12 @@ class WindowLimiter:
         self._bucket = AsyncLimiter(limit, self.window)
 
     def _update_snapshot(self, headers: RateLimitHeaders) -> None:
+        # The RateLimit object is built when read, not on every response.
         if headers.remaining is None or self._reset_at is None:
             return
         reset_epoch = self._wall_clock() + (self._reset_at - self._now())
-        self._snapshot = RateLimit(
-            limit=self._limit,
-            remaining=headers.remaining,
-            reset=datetime.fromtimestamp(reset_epoch, UTC),
-        )
+        self._snapshot_values = (self._limit, headers.remaining, reset_epoch)
+        self._snapshot = None
 
     # -- granting -----------------------------------------------------------
 
