@@ -38,19 +38,20 @@ import collections
 import contextlib
 import enum
 import logging
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
 import attrs
 
 from ._errors import ValidationError
-from ._models import MemberPage, SortBy, SortDirection
+from ._models import MemberPage, NetworkMember, SortBy, SortDirection
 from ._validation import check_page_args
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
     from types import TracebackType
 
-    from ._models import NetworkMember
+
+ItemT = TypeVar("ItemT")
 
 __all__ = [
     "MemberPageScan",
@@ -112,7 +113,7 @@ class _PageStream:
     def __init__(
         self,
         fetch: Callable[[int, int], Awaitable[MemberPage]],
-        scan: _ScanBase,
+        scan: _ScanBase[Any],
         *,
         page_size: int,
         prefetch: int,
@@ -331,7 +332,7 @@ class _PageStream:
         return None
 
 
-class _ScanBase:
+class _ScanBase(Generic[ItemT]):
     """State and counters shared by member and page scans."""
 
     def __init__(
@@ -361,6 +362,7 @@ class _ScanBase:
             stable=stable,
             max_items=max_items,
         )
+        self._items: AsyncGenerator[ItemT, None] | None = None
 
     @property
     def offset(self) -> int:
@@ -411,8 +413,39 @@ class _ScanBase:
         """Why the scan ended, or ``None`` while it runs."""
         return self._stop
 
+    def __aiter__(self) -> AsyncIterator[ItemT]:
+        # `async for` drives the generator itself: one await per item instead
+        # of two nested ones, which matters in a long export.
+        if self._items is None:
+            self._items = self._iterate()
+        return self._items
 
-class MemberScan(_ScanBase):
+    async def __anext__(self) -> ItemT:
+        if self._items is None:
+            self._items = self._iterate()
+        return await self._items.__anext__()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Stop the scan and cancel its prefetched requests."""
+        if self._items is not None:
+            await self._items.aclose()
+
+    def _iterate(self) -> AsyncGenerator[ItemT, None]:
+        raise NotImplementedError
+
+
+class MemberScan(_ScanBase[NetworkMember]):
     """Async iterator over the members of a listing, each membership id once.
 
     Built by :meth:`Client.iter_members`; read the counters while or after
@@ -444,35 +477,6 @@ class MemberScan(_ScanBase):
             max_items=max_items,
         )
         self._max_items = max_items
-        self._members: AsyncGenerator[NetworkMember, None] | None = None
-
-    def __aiter__(self) -> AsyncIterator[NetworkMember]:
-        # `async for` drives the generator itself: one await per member
-        # instead of two nested ones, which matters in a long export.
-        if self._members is None:
-            self._members = self._iterate()
-        return self._members
-
-    async def __anext__(self) -> NetworkMember:
-        if self._members is None:
-            self._members = self._iterate()
-        return await self._members.__anext__()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        """Stop the scan and cancel its prefetched requests."""
-        if self._members is not None:
-            await self._members.aclose()
 
     async def _iterate(self) -> AsyncGenerator[NetworkMember, None]:
         if self._max_items == 0:
@@ -499,7 +503,7 @@ class MemberScan(_ScanBase):
                 await pages.aclose()
 
 
-class MemberPageScan(_ScanBase):
+class MemberPageScan(_ScanBase[MemberPage]):
     """Async iterator over whole pages of a listing, as the server sent them.
 
     Pages are not deduplicated: a member may appear on two pages, and in a
@@ -524,31 +528,6 @@ class MemberPageScan(_ScanBase):
             stable=stable,
             max_items=None,
         )
-        self._pages: AsyncGenerator[MemberPage, None] | None = None
-
-    def __aiter__(self) -> Self:
-        return self
-
-    async def __anext__(self) -> MemberPage:
-        if self._pages is None:
-            self._pages = self._iterate()
-        return await self._pages.__anext__()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        """Stop the scan and cancel its prefetched requests."""
-        if self._pages is not None:
-            await self._pages.aclose()
 
     async def _iterate(self) -> AsyncGenerator[MemberPage, None]:
         pages = self._stream.pages()
