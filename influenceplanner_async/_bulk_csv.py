@@ -164,7 +164,12 @@ def _parse_row(cells: dict[str, str]) -> ScheduleItem:
         )
     except ValidationError as error:
         column = _ARGUMENT_COLUMNS.get(error.argument, error.argument)
-        raise _CellError(column, f"{error.value!r} {error.rule}") from error
+        # A missing value has no text to quote: the rule alone says what to add.
+        if error.value is None:
+            detail = f"a value {error.rule}"
+        else:
+            detail = f"{error.value!r} {error.rule}"
+        raise _CellError(column, detail) from error
     return ScheduleItem(media=media, target=target, options=options)
 
 

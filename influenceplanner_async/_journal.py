@@ -226,8 +226,8 @@ class Journal:
             fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             msg = (
-                f"Journal {self.path!r} is in use by another process; wait for "
-                "that job to end, or use another journal file"
+                f"Journal {self.path!r} is in use by another job; wait for that "
+                "job to end, or use another journal file"
             )
             raise JournalError(msg, path=self.path) from None
 
