@@ -164,7 +164,7 @@ def _parse_row(cells: dict[str, str]) -> ScheduleItem:
         )
     except ValidationError as error:
         column = _ARGUMENT_COLUMNS.get(error.argument, error.argument)
-        # A missing value has no text to quote: the rule alone says what to add.
+        # A missing value has no text to quote, so the rule alone states what to add.
         if error.value is None:
             detail = f"a value {error.rule}"
         else:

@@ -833,7 +833,7 @@ class Client:
         if deadline is not None and loop.time() + delay > deadline:
             raise error
         if isinstance(error, RateLimitError):
-            # The limiter holds the resend until the server's window allows it.
+            # The limiter delays the resend until the server's window allows it.
             logger.warning(
                 "Retrying %s %s when the rate limit allows, after: %s",
                 method,

@@ -196,7 +196,7 @@ class ResponseDecodeError(InfluencePlannerError):
         """Flag a success response to a non-idempotent request as unreadable.
 
         The server processed the request, so a schedule may exist although
-        its URL could not be read; the message says how to check.
+        its URL could not be read. The message explains how to check.
         """
         self.outcome_unknown = True
         self.args = (f"{self.args[0]}. {UNKNOWN_OUTCOME_HINT}",)
@@ -234,7 +234,7 @@ class APIStatusError(InfluencePlannerError):
         url: URL of the request, without credentials.
         message: The server's ``message`` field, or a short excerpt of the body.
         body: The decoded JSON body, or ``None`` when the body was not JSON.
-        outcome_unknown: ``True`` for a 5xx answer to a non-idempotent request
+        outcome_unknown: ``True`` for a 5xx response to a non-idempotent request
             (creating a schedule), which the server may have processed.
         retry_after: Seconds from the ``Retry-After`` header, if the server
             sent one.
@@ -328,7 +328,7 @@ class MethodNotAllowedError(APIStatusError):
 
 
 class NotAcceptableError(APIStatusError):
-    """HTTP 406: the server cannot answer with JSON."""
+    """HTTP 406: the server cannot respond with JSON."""
 
 
 class RateLimitError(APIStatusError):

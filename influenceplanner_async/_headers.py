@@ -79,12 +79,14 @@ def parse_rate_limit_headers(
 
 
 def _reset_jitter(text: str | None) -> float:
-    number = None if text is None else _parse_number(text.strip())
-    if number is None or number >= _EPOCH_S_THRESHOLD:
+    if text is None:
+        return 0.0
+    relative, value = _parse_reset_form(text)
+    if not relative or value is None:
         return 0.0
     # A relative reset counts from a moment that the client only estimates,
     # and a whole number of seconds adds up to one second of rounding.
-    return 1.0 if number == int(number) else 0.1
+    return 1.0 if value == int(value) else 0.1
 
 
 def parse_reset(text: str, *, now: float) -> float | None:

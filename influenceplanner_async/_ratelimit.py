@@ -14,9 +14,11 @@ current period: ``Limit``, ``Remaining`` and ``Reset``.
    ``in_flight`` counts permits whose response has not come back. A response
    may already include some in-flight requests, so the estimate errs low and
    never high.
-2. Windows. A response whose reset lies more than half a window after the
-   current one opens a new window; one that lies half a window before it is
-   late news from an old window and only frees its permit.
+2. Windows. A response whose reset lies later than the current one, by more
+   than the header's jitter (50 ms for an absolute timestamp, about a second
+   for whole seconds until the reset), opens a new window. A response whose
+   reset lies that much earlier is late news from an old window, so it only
+   frees its permit.
 3. Reset. When the clock passes ``reset + margin`` the limiter assumes a fresh
    window of ``limit`` requests and releases waiters in arrival order, at most
    as many as that window allows. One timer does this: nothing polls.
@@ -524,7 +526,7 @@ class WindowLimiter:
         if self._reset_at is None or now < self._reset_at + self.margin:
             return
         # Assume the server opened a fresh window. Requests still in flight
-        # stay counted against it until their responses say otherwise.
+        # stay counted against it until their responses show otherwise.
         self._window_id += 1
         self._rolled_at = now
         # Until one reset has been confirmed by a successful response, the
