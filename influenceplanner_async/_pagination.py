@@ -37,7 +37,10 @@ import asyncio
 import collections
 import contextlib
 import enum
+import itertools
 import logging
+from collections.abc import Sequence
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
 import attrs
@@ -47,7 +50,12 @@ from ._models import MemberPage, NetworkMember, SortBy, SortDirection
 from ._validation import check_page_args
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+    from collections.abc import (
+        AsyncGenerator,
+        AsyncIterator,
+        Awaitable,
+        Callable,
+    )
     from types import TracebackType
 
 
@@ -87,20 +95,30 @@ class ScanStop(enum.StrEnum):
 class _Accepted:
     """A page that passed the position check.
 
-    ``is_new`` tells, per member of the page, whether no earlier page held
-    it. ``overlap`` is 1 when the page starts with the member that a stable
-    scan reads again on purpose.
+    ``fresh`` holds the members that no earlier page held, in page order, and
+    ``positions`` the list position just after each of them. ``overlap`` is
+    1 when the page starts with the member that a stable scan reads again on
+    purpose.
     """
 
     offset: int
     page: MemberPage
-    is_new: list[bool]
+    fresh: Sequence[NetworkMember]
+    positions: Sequence[int]
     overlap: int
+
+    @property
+    def end(self) -> int:
+        """List position just after the page's last member."""
+        return self.offset + len(self.page.results)
 
     @property
     def duplicates(self) -> int:
         """Members that an earlier page held, beyond the planned overlap."""
-        return max(len(self.is_new) - sum(self.is_new) - self.overlap, 0)
+        return max(len(self.page.results) - len(self.fresh) - self.overlap, 0)
+
+
+_get_membership_id = attrgetter("membership_id")
 
 
 class _PageStream:
@@ -123,7 +141,8 @@ class _PageStream:
         self._fetch = fetch
         self._scan = scan
         self._page_size = page_size
-        self._in_flight_cap = max(prefetch, 1)
+        # prefetch=0 fetches each page when the one before it is used up.
+        self._in_flight_cap = prefetch
         self._stable = stable
         self._max_items = max_items
         self._seen: set[int] = set()
@@ -226,19 +245,36 @@ class _PageStream:
             return None
         overlap = self._overlap if self._is_overlapping(offset) else 0
         self._note_total(page)
-        is_new = []
-        seen = self._seen
-        for member in page.results:
-            membership_id = member.membership_id
-            fresh = membership_id not in seen
-            if fresh:
-                seen.add(membership_id)
-            is_new.append(fresh)
-        new_count = sum(is_new)
-        self._no_progress = 0 if new_count else self._no_progress + 1
-        self._accepted_new += new_count
+        fresh, positions = self._dedupe(offset, page.results)
+        self._no_progress = 0 if fresh else self._no_progress + 1
+        self._accepted_new += len(fresh)
         self._cursor = offset + len(page.results)
-        return _Accepted(offset=offset, page=page, is_new=is_new, overlap=overlap)
+        return _Accepted(
+            offset=offset, page=page, fresh=fresh, positions=positions, overlap=overlap
+        )
+
+    def _dedupe(
+        self, offset: int, results: tuple[NetworkMember, ...]
+    ) -> tuple[Sequence[NetworkMember], Sequence[int]]:
+        """Return the members not seen before, and the position after each."""
+        ids = list(map(_get_membership_id, results))
+        seen = self._seen
+        distinct = set(ids)
+        if len(distinct) == len(ids) and seen.isdisjoint(distinct):
+            # The usual page: every member is new, checked by set operations
+            # over the whole page at once.
+            seen |= distinct
+            return results, range(offset + 1, offset + len(results) + 1)
+        fresh: list[NetworkMember] = []
+        positions: list[int] = []
+        for position, member, membership_id in zip(
+            itertools.count(offset + 1), results, ids
+        ):
+            if membership_id not in seen:
+                seen.add(membership_id)
+                fresh.append(member)
+                positions.append(position)
+        return fresh, positions
 
     def _is_overlapping(self, offset: int) -> bool:
         return (
@@ -486,18 +522,19 @@ class MemberScan(_ScanBase[NetworkMember]):
         try:
             async for accepted in pages:
                 self._duplicates_skipped += accepted.duplicates
-                results = accepted.page.results
-                for index, fresh in enumerate(accepted.is_new):
-                    self._offset = accepted.offset + index + 1
-                    if not fresh:
-                        continue
-                    member = results[index]
+                fresh, positions = accepted.fresh, accepted.positions
+                if self._max_items is not None:
+                    room = self._max_items - self._members_yielded
+                    fresh, positions = fresh[:room], positions[:room]
+                # The attribute is the loop target, so that ``offset`` is
+                # right while the caller handles each member.
+                for self._offset, member in zip(positions, fresh, strict=True):
                     self._members_yielded += 1
                     yield member
-                    if self._members_yielded == self._max_items:
-                        self._stop = ScanStop.MAX_ITEMS
-                        return
-                self._offset = accepted.offset + len(accepted.page.results)
+                if self._members_yielded == self._max_items:
+                    self._stop = ScanStop.MAX_ITEMS
+                    return
+                self._offset = accepted.end
         finally:
             with contextlib.suppress(RuntimeError):
                 await pages.aclose()
@@ -533,9 +570,9 @@ class MemberPageScan(_ScanBase[MemberPage]):
         pages = self._stream.pages()
         try:
             async for accepted in pages:
-                self._members_yielded += sum(accepted.is_new)
+                self._members_yielded += len(accepted.fresh)
                 self._duplicates_skipped += accepted.duplicates
-                self._offset = accepted.offset + len(accepted.page.results)
+                self._offset = accepted.end
                 yield accepted.page
         finally:
             with contextlib.suppress(RuntimeError):
