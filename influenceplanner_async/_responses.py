@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import attrs
 from multidict import CIMultiDictProxy
 
-from ._converter import structure_response
+from ._converter import structure_checked_page, structure_response
 from ._errors import (
     APIStatusError,
     RateLimitError,
@@ -16,6 +16,8 @@ from ._errors import (
     status_error_class,
     status_hint,
 )
+from ._models import MemberPage
+from ._wire import decode_page
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -54,6 +56,12 @@ def decode_body(response: RawResponse, model: type[T]) -> T:
     Raises:
         ResponseDecodeError: The body is not JSON or does not fit the model.
     """
+    if model is MemberPage:
+        # The typed decoder, when installed, checks and decodes in one pass.
+        typed = decode_page(response.body)
+        page = None if typed is None else structure_checked_page(typed)
+        if page is not None:
+            return cast("T", page)
     data = _load_json(response)
     try:
         return structure_response(data, model)

