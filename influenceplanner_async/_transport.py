@@ -187,9 +187,6 @@ async def send_once(
         RedirectError: The server answered with a 3xx status.
         ResponseTooLargeError: The body is larger than ``max_response_size``.
     """
-    wire_timeout = aiohttp.ClientTimeout(
-        total=None, sock_connect=timeouts.connect, sock_read=timeouts.read
-    )
     started = time.perf_counter()
     try:
         async with session.request(
@@ -198,7 +195,7 @@ async def send_once(
             params=params,
             json=json_body,
             headers=headers,
-            timeout=wire_timeout,
+            timeout=_wire_timeout(timeouts),
             allow_redirects=False,
             ssl=ssl_context,
         ) as response:
@@ -217,15 +214,25 @@ async def send_once(
     except TimeoutError as error:
         msg = f"{method} {url} timed out waiting for the server"
         raise APITimeoutError(msg, method=method, url=url, request_sent=True) from error
-    logger.debug(
-        "%s %s -> %d in %.3f s (remaining %s)",
-        method,
-        url,
-        raw.status,
-        time.perf_counter() - started,
-        raw.headers.get("X-RateLimit-Remaining", "unknown"),
-    )
+    if logger.isEnabledFor(logging.DEBUG):
+        logger.debug(
+            "%s %s -> %d in %.3f s (remaining %s)",
+            method,
+            url,
+            raw.status,
+            time.perf_counter() - started,
+            raw.headers.get("X-RateLimit-Remaining", "unknown"),
+        )
     return raw
+
+
+@functools.lru_cache(maxsize=8)
+def _wire_timeout(timeouts: Timeout) -> aiohttp.ClientTimeout:
+    # A client sends every request with the same Timeout, so the aiohttp
+    # object is built once.
+    return aiohttp.ClientTimeout(
+        total=None, sock_connect=timeouts.connect, sock_read=timeouts.read
+    )
 
 
 async def _read_limited(
@@ -238,6 +245,15 @@ async def _read_limited(
     declared = response.content_length
     if declared is not None and declared > limit:
         raise _too_large_error(response.status, method, url, limit)
+    headers = response.headers
+    if (
+        declared is not None
+        and "Content-Encoding" not in headers
+        and "Transfer-Encoding" not in headers
+    ):
+        # aiohttp stops a plain body at its Content-Length, so the check
+        # above bounds it and one read() takes it whole.
+        return await response.read()
     chunks: list[bytes] = []
     size = 0
     async for chunk in response.content.iter_chunked(_CHUNK_SIZE):
