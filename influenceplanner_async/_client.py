@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import random
@@ -377,25 +378,34 @@ class Client:
             sort_dir=sort_dir,
             max_page_size=self._max_page_size,
         )
-        params = {"offset": str(offset), "limit": str(limit)}
-        if search_term:
-            params["searchTerm"] = search_term
-        if by is not None:
-            params["sortBy"] = by.value
-        if direction is not None:
-            params["sortDir"] = direction.value
-        ttl = check_cache_ttl(cache_ttl)
+        params = _page_params(offset, limit, search_term, by, direction)
+        return await self._get_page(
+            params,
+            retry=retry,
+            max_wait=max_wait,
+            ttl=check_cache_ttl(cache_ttl),
+            use_cache=use_cache,
+        )
 
-        async def fetch() -> MemberPage:
-            return await self._call(
-                "GET",
-                "/network/members",
-                MemberPage,
-                params=params,
-                retry=retry,
-                max_wait=max_wait,
-            )
-
+    async def _get_page(
+        self,
+        params: dict[str, str],
+        *,
+        retry: RetryPolicy | None = None,
+        max_wait: float | None = _UNSET,
+        ttl: float | None = None,
+        use_cache: bool = True,
+    ) -> MemberPage:
+        """Fetch the page that ``params`` (already validated) select."""
+        fetch = functools.partial(
+            self._call,
+            "GET",
+            "/network/members",
+            MemberPage,
+            params=params,
+            retry=retry,
+            max_wait=max_wait,
+        )
         if self._cache is None or not use_cache:
             return await fetch()
         self._ensure_usable()
@@ -512,14 +522,13 @@ class Client:
     def _page_fetcher(
         self, args: ScanArgs
     ) -> Callable[[int, int], Awaitable[MemberPage]]:
-        async def fetch(offset: int, limit: int) -> MemberPage:
-            return await self.list_members(
-                offset=offset,
-                limit=limit,
-                search_term=args.search_term,
-                sort_by=args.sort_by,
-                sort_dir=args.sort_dir,
-            )
+        # The scan validated its arguments once, so each page skips the
+        # checks of list_members.
+        get_page = self._get_page
+        search_term, sort_by, sort_dir = args.search_term, args.sort_by, args.sort_dir
+
+        def fetch(offset: int, limit: int) -> Awaitable[MemberPage]:
+            return get_page(_page_params(offset, limit, search_term, sort_by, sort_dir))
 
         return fetch
 
@@ -850,6 +859,23 @@ class Client:
             )
         if delay > 0:
             await asyncio.sleep(delay)
+
+
+def _page_params(
+    offset: int,
+    limit: int,
+    search_term: str | None,
+    sort_by: SortBy | None,
+    sort_dir: SortDirection | None,
+) -> dict[str, str]:
+    params = {"offset": str(offset), "limit": str(limit)}
+    if search_term:
+        params["searchTerm"] = search_term
+    if sort_by is not None:
+        params["sortBy"] = sort_by.value
+    if sort_dir is not None:
+        params["sortDir"] = sort_dir.value
+    return params
 
 
 def _check_credential(argument: str, value: object) -> None:
