@@ -17,10 +17,10 @@ from ._errors import (
     status_hint,
 )
 from ._models import MemberPage
-from ._wire import decode_page
+from ._wire import REJECTED as _REJECTED
+from ._wire import decode_json, decode_page
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
     from datetime import datetime
 
 
@@ -29,14 +29,6 @@ __all__ = ["RawResponse", "build_status_error", "decode_body"]
 T = TypeVar("T")
 
 _EXCERPT_LENGTH = 200
-
-# orjson, from the "speedups" extra, decodes large listings about twice as
-# fast as json; without it the standard library does the work.
-_fast_loads: Callable[[bytes], Any] | None
-try:
-    from orjson import loads as _fast_loads
-except ImportError:  # pragma: no cover - depends on the installed extras
-    _fast_loads = None
 
 
 @attrs.frozen
@@ -106,13 +98,9 @@ def build_status_error(
 
 
 def _load_json(response: RawResponse) -> Any:
-    if _fast_loads is not None:
-        try:
-            return _fast_loads(response.body)
-        except ValueError:
-            # orjson rejects unpaired surrogate escapes, which json accepts;
-            # json below decides and reports.
-            pass
+    decoded = decode_json(response.body)
+    if decoded is not _REJECTED:
+        return decoded
     try:
         return json.loads(response.body)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
