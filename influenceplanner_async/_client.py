@@ -784,20 +784,19 @@ class Client:
         return response
 
     def _settle(self, permit: object, response: RawResponse, sent_at: float) -> None:
-        server_date = parse_date(response.headers.get("Date"))
+        headers = response.headers
+        server_date = parse_date(headers.get("Date"))
         # A reset given as seconds until the boundary counts from the moment
         # the server responded; the limiter's estimate of the server's clock is
         # finer than the whole seconds of Date.
         server_now = self._limiter.server_now()
         self._limiter.observe(
             permit,
-            parse_rate_limit_headers(response.headers, server_now=server_now),
+            parse_rate_limit_headers(headers, server_now=server_now),
             status=response.status,
             server_date=server_date,
             sent_at=sent_at,
-            retry_after=parse_retry_after(
-                response.headers.get("Retry-After"), now=server_now
-            ),
+            retry_after=parse_retry_after(headers.get("Retry-After"), now=server_now),
         )
 
     def _status_error(self, response: RawResponse) -> APIStatusError:

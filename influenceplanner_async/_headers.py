@@ -151,6 +151,13 @@ def _parse_http_date(text: str) -> float | None:
 def _parse_count(text: str | None, *, minimum: int) -> int | None:
     if text is None:
         return None
+    try:
+        # The usual form; int() also takes surrounding whitespace.
+        count = int(text)
+    except ValueError:
+        pass
+    else:
+        return count if count >= minimum else None
     number = _parse_number(text.strip())
     if number is None or number < minimum or number != int(number):
         return None

@@ -560,7 +560,7 @@ class WindowLimiter:
             if not self._can_start(now):
                 break
             self._waiters.popleft().set_result(self._take())
-        if any(not waiter.done() for waiter in self._waiters):
+        if self._waiters and any(not waiter.done() for waiter in self._waiters):
             self._schedule_timer(now)
 
     def _schedule_timer(self, now: float) -> None:
@@ -592,7 +592,10 @@ class WindowLimiter:
         return self._loop
 
     def _now(self) -> float:
-        return self._bind_loop().time()
+        loop = self._loop
+        if loop is None:
+            loop = self._bind_loop()
+        return loop.time()
 
     def server_now(self) -> float:
         """Return the current time on the server's clock, in epoch seconds.
