@@ -91,7 +91,7 @@ class ScanStop(enum.StrEnum):
     """The scan yielded ``max_items`` members."""
 
 
-@attrs.frozen
+@attrs.define
 class _Accepted:
     """A page that passed the position check.
 
@@ -178,23 +178,23 @@ class _PageStream:
                 if stop is not None:
                     self._scan._stop = stop
                     return
-                offset, page = await self._next_page(next_offset)
+                offset = next_offset
+                pending = self._pending
+                if pending and pending[0][0] == offset:
+                    self._scan._pages_fetched += 1
+                    page = await pending.popleft()[1]
+                else:
+                    if pending:
+                        await self._cancel_pending()
+                    page = await self._request(offset)
         finally:
             await self._cancel_pending()
 
     # -- requests -----------------------------------------------------------
 
-    async def _request(self, offset: int) -> MemberPage:
+    def _request(self, offset: int) -> Awaitable[MemberPage]:
         self._scan._pages_fetched += 1
-        return await self._fetch(offset, self._page_size)
-
-    async def _next_page(self, offset: int) -> tuple[int, MemberPage]:
-        if self._pending and self._pending[0][0] == offset:
-            _, task = self._pending.popleft()
-            self._scan._pages_fetched += 1
-            return offset, await task
-        await self._cancel_pending()
-        return offset, await self._request(offset)
+        return self._fetch(offset, self._page_size)
 
     def _plan(self, next_offset: int) -> None:
         # Drop planned pages that no longer line up with the cursor, then fill
@@ -259,12 +259,15 @@ class _PageStream:
         """Return the members not seen before, and the position after each."""
         ids = list(map(_get_membership_id, results))
         seen = self._seen
-        distinct = set(ids)
-        if len(distinct) == len(ids) and seen.isdisjoint(distinct):
-            # The usual page: every member is new, checked by set operations
-            # over the whole page at once.
-            seen |= distinct
-            return results, range(offset + 1, offset + len(results) + 1)
+        size_before = len(seen)
+        if seen.isdisjoint(ids):
+            # The usual page: no member seen before, checked and recorded by
+            # set operations over the whole page at once.
+            seen.update(ids)
+            if len(seen) - size_before == len(ids):
+                return results, range(offset + 1, offset + len(results) + 1)
+            # A member appears twice on this page: undo, then go one by one.
+            seen.difference_update(ids)
         fresh: list[NetworkMember] = []
         positions: list[int] = []
         for position, member, membership_id in zip(

@@ -1,0 +1,85 @@
+"""Deduplication and offsets of a member scan, on pages built in memory."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from influenceplanner_async import MemberPage, MemberStatus, NetworkMember
+from influenceplanner_async._pagination import MemberScan
+
+
+def member(membership_id: int) -> NetworkMember:
+    """Build a member whose fields derive from ``membership_id``."""
+    return NetworkMember(
+        membership_id=membership_id,
+        status=MemberStatus.LINKED,
+        user_id=f"SOUNDCLOUD-USER-{membership_id}",
+        name=f"Member {membership_id}",
+        image_url=f"https://i1.sndcdn.com/avatars-{membership_id}-large.jpg",
+        profile_url=f"https://soundcloud.com/member-{membership_id}",
+        followers=membership_id * 10,
+        updated_at=datetime(2025, 7, 1, tzinfo=UTC),
+    )
+
+
+def scan_of(pages: list[list[int]]) -> tuple[MemberScan, list[int]]:
+    """Return a scan over ``pages`` of membership ids and the offsets it requests."""
+    requested: list[int] = []
+    total = sum(len(ids) for ids in pages)
+    size = max(len(ids) for ids in pages)
+
+    async def fetch(offset: int, limit: int) -> MemberPage:
+        requested.append(offset)
+        index = offset // size
+        return MemberPage(
+            results=tuple(member(i) for i in pages[index]),
+            first=index == 0,
+            last=index == len(pages) - 1,
+            total_pages=len(pages),
+            total_elements=total,
+            size=limit,
+        )
+
+    scan = MemberScan(
+        fetch, page_size=size, start_offset=0, prefetch=0, stable=False, max_items=None
+    )
+    return scan, requested
+
+
+async def test_member_twice_on_one_page_is_yielded_once() -> None:
+    scan, _ = scan_of([[1, 2, 1, 3], [4, 5, 6, 7]])
+    seen = []
+    offsets = []
+    async for item in scan:
+        seen.append(item.membership_id)
+        offsets.append(scan.offset)
+
+    assert seen == [1, 2, 3, 4, 5, 6, 7]
+    assert offsets == [1, 2, 4, 5, 6, 7, 8]
+    assert scan.duplicates_skipped == 1
+    assert scan.members_yielded == 7
+
+
+async def test_member_of_earlier_page_is_skipped() -> None:
+    scan, requested = scan_of([[1, 2, 3], [3, 4, 5], [6, 2, 7]])
+    seen = []
+    offsets = []
+    async for item in scan:
+        seen.append(item.membership_id)
+        offsets.append(scan.offset)
+
+    assert seen == [1, 2, 3, 4, 5, 6, 7]
+    assert offsets == [1, 2, 3, 5, 6, 7, 9]
+    assert requested == [0, 3, 6]
+    assert scan.duplicates_skipped == 2
+    assert scan.offset == 9
+
+
+async def test_all_new_pages_keep_offsets() -> None:
+    scan, _ = scan_of([[10, 11], [12, 13], [14]])
+    offsets = []
+    async for _ in scan:
+        offsets.append(scan.offset)
+
+    assert offsets == [1, 2, 3, 4, 5]
+    assert scan.duplicates_skipped == 0
