@@ -271,10 +271,13 @@ def _structure_members_fast(results: list[Any]) -> tuple[NetworkMember, ...]:
     return _build_members(results)
 
 
-def _build_members(results: list[Any]) -> tuple[NetworkMember, ...]:
+def _build_members(
+    results: list[Any], *, exact_keys: bool = False
+) -> tuple[NetworkMember, ...]:
     # Builds the members of a page whose field types are known to be right.
-    # Nothing is written before the timestamps parsed, so a failure leaves
-    # the data as it was for the detailed converter.
+    # ``exact_keys`` says that every member object has exactly the eight
+    # fields. Nothing is written before the timestamps parsed, so a failure
+    # leaves the data as it was for the detailed converter.
     count = len(results)
     if not count:
         return ()
@@ -285,7 +288,7 @@ def _build_members(results: list[Any]) -> tuple[NetworkMember, ...]:
     texts = list(map(_get_status, results))
     statuses = map(_STATUS_BY_VALUE.get, texts, texts)
     members = list(map(_new_object, repeat(NetworkMember, count)))
-    if set(map(len, results)) == {len(_MEMBER_KEYS)}:
+    if exact_keys or set(map(len, results)) == {len(_MEMBER_KEYS)}:
         # The decoded objects hold exactly the member's fields, and this page
         # owns them: they become the members' instance dicts once the two
         # converted values are in place.
@@ -348,7 +351,7 @@ def _structure_page_fast(value: Any, _type: type) -> MemberPage:
 
 def _structure_checked_page(value: Any, _type: type) -> MemberPage:
     return MemberPage(
-        results=_build_members(value["results"]),
+        results=_build_members(value["results"], exact_keys=True),
         first=value["first"],
         last=value["last"],
         total_pages=value["totalPages"],
@@ -383,6 +386,9 @@ def structure_response(data: Any, model: type[T]) -> T:
 
 def structure_checked_page(data: Any) -> MemberPage | None:
     """Convert a listing page whose fields all have their documented JSON types.
+
+    Every member object must contain exactly the eight member fields, as the
+    typed decoder returns them.
 
     The caller hands the data over: the member objects become the members'
     instance dicts. Returns ``None`` when a value is still unfit (a timestamp
