@@ -50,9 +50,7 @@ def test_all_sorted_and_complete() -> None:
     public = {
         name
         for name in vars(testing)
-        if name.isidentifier()
-        and not name.startswith("_")
-        and name != "pytest_plugin"
+        if name.isidentifier() and not name.startswith("_") and name != "pytest_plugin"
     }
 
     assert testing.__all__ == sorted(testing.__all__, key=isort_key)
