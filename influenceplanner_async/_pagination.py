@@ -156,6 +156,8 @@ class _PageStream:
         self._overlap = 1 if stable else 0
         self._max_overlap = max(page_size // 2, 1)
         self._cursor = 0
+        # The furthest list position that an accepted page reached.
+        self._frontier = 0
         self._accepted_new = 0
 
     async def pages(self) -> AsyncGenerator[_Accepted, None]:
@@ -246,9 +248,16 @@ class _PageStream:
         overlap = self._overlap if self._is_overlapping(offset) else 0
         self._note_total(page)
         fresh, positions = self._dedupe(offset, page.results)
-        self._no_progress = 0 if fresh else self._no_progress + 1
+        end = offset + len(page.results)
+        if fresh:
+            self._no_progress = 0
+        elif end > self._frontier:
+            # Only a page that reaches past every earlier page counts: pages
+            # read again after a step back hold seen members by design.
+            self._no_progress += 1
+        self._frontier = max(self._frontier, end)
         self._accepted_new += len(fresh)
-        self._cursor = offset + len(page.results)
+        self._cursor = end
         return _Accepted(
             offset=offset, page=page, fresh=fresh, positions=positions, overlap=overlap
         )

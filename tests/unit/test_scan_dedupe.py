@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime
 
 from influenceplanner_async import MemberPage, MemberStatus, NetworkMember
-from influenceplanner_async._pagination import MemberScan
+from influenceplanner_async._pagination import MemberScan, ScanStop
 
 
 def member(membership_id: int) -> NetworkMember:
@@ -83,3 +84,55 @@ async def test_all_new_pages_keep_offsets() -> None:
 
     assert offsets == [1, 2, 3, 4, 5]
     assert scan.duplicates_skipped == 0
+
+
+async def stable_scan_under_churn(
+    seed: int,
+) -> tuple[MemberScan, set[int], list[int]]:
+    """Scan a list that loses up to 4 and gains up to 2 members per request.
+
+    Returns the scan, the members that existed for the whole scan and the ids
+    yielded.
+    """
+    rng = random.Random(seed)
+    listing = list(range(1, 201))
+    deleted: set[int] = set()
+    next_id = 200
+
+    async def fetch(offset: int, limit: int) -> MemberPage:
+        nonlocal next_id
+        ids = listing[offset : offset + limit]
+        page = MemberPage(
+            results=tuple(member(i) for i in ids),
+            first=offset == 0,
+            last=offset + limit >= len(listing),
+            total_pages=max(1, -(-len(listing) // limit)),
+            total_elements=len(listing),
+            size=limit,
+        )
+        for _ in range(rng.randint(0, 4)):
+            if listing:
+                deleted.add(listing.pop(rng.randrange(len(listing))))
+        for _ in range(rng.randint(0, 2)):
+            next_id += 1
+            listing.append(next_id)
+        return page
+
+    scan = MemberScan(
+        fetch, page_size=5, start_offset=0, prefetch=0, stable=True, max_items=None
+    )
+    yielded = [item.membership_id async for item in scan]
+    return scan, set(range(1, 201)) - deleted, yielded
+
+
+async def test_stable_scan_under_churn_misses_nothing() -> None:
+    # Re-reads after a step back hold only seen members; they must not
+    # count as pages without progress and end the scan early. Counted, they
+    # would end the scan of seed 216 before three members that exist
+    # throughout, and several other seeds before their last page.
+    for seed in [216, *range(150)]:
+        scan, survivors, yielded = await stable_scan_under_churn(seed)
+
+        assert scan.stop_reason is ScanStop.LAST_PAGE, seed
+        assert survivors <= set(yielded), seed
+        assert len(yielded) == len(set(yielded)), seed
