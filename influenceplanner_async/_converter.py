@@ -76,11 +76,7 @@ def _structure_datetime(value: Any, _type: type) -> datetime:
     if type(value) is not str:
         msg = f"expected an ISO 8601 timestamp, got {_describe(value)}"
         raise TypeError(msg)
-    parsed = datetime.fromisoformat(value)
-    if parsed.tzinfo is None:
-        msg = f"expected a timestamp with a UTC offset, got {value!r}"
-        raise ValueError(msg)
-    return parsed
+    return _parse_timestamp(value)
 
 
 def _structure_status(value: Any, _type: object) -> MemberStatus | str:
@@ -122,6 +118,22 @@ def _strict_tuple(type_: Any, converter: cattrs.Converter) -> Callable[[Any, Any
     return structure
 
 
+def _object_only(
+    model: type[T], converter: cattrs.Converter
+) -> Callable[[Any, Any], T]:
+    # The generated hook would index a number or string and report a missing
+    # field; a member that is not a JSON object is named as such.
+    generated = make_dict_structure_fn(model, converter)
+
+    def structure(value: Any, target: Any) -> T:
+        if type(value) is not dict:
+            msg = f"expected a JSON object, got {_describe(value)}"
+            raise TypeError(msg)
+        return generated(value, target)
+
+    return structure
+
+
 def _unstructure_datetime(value: datetime) -> str:
     utc = value.astimezone(UTC)
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
@@ -149,7 +161,7 @@ def make_converter(*, detailed_validation: bool = False) -> cattrs.Converter:
     converter.register_unstructure_hook(datetime, _unstructure_datetime)
 
     converter.register_structure_hook(
-        NetworkMember, make_dict_structure_fn(NetworkMember, converter)
+        NetworkMember, _object_only(NetworkMember, converter)
     )
     converter.register_structure_hook(
         MemberPage,
@@ -281,7 +293,12 @@ def _build_members(
     count = len(results)
     if not count:
         return ()
-    moments = list(map(datetime.fromisoformat, map(_get_updated_at, results)))
+    try:
+        moments = list(map(datetime.fromisoformat, map(_get_updated_at, results)))
+    except ValueError:
+        # A form that fromisoformat rejects: parse one by one, which accepts
+        # a lowercase "z" and raises with the failing value otherwise.
+        moments = list(map(_parse_timestamp, map(_get_updated_at, results)))
     if None in map(_get_tzinfo, moments):
         msg = "expected timestamps with a UTC offset"
         raise ValueError(msg)
@@ -314,10 +331,14 @@ def _wire_types(count: int) -> list[type]:
 
 
 def _parse_timestamp(text: str) -> datetime:
-    # Python 3.11's fromisoformat reads the API's "Z" suffix and fractions.
-    moment = datetime.fromisoformat(text)
-    if moment.tzinfo is None:
-        msg = f"expected a timestamp with a UTC offset, got {text!r}"
+    # Python 3.11's fromisoformat reads the API's "Z" suffix and fractions;
+    # RFC 3339 allows a lowercase "z" too, which fromisoformat rejects.
+    try:
+        moment = datetime.fromisoformat(text[:-1] + "Z" if text[-1:] == "z" else text)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        msg = f"expected an ISO 8601 timestamp with a UTC offset, got {_describe(text)}"
         raise ValueError(msg)
     return moment
 

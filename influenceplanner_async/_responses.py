@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import attrs
@@ -18,7 +17,7 @@ from ._errors import (
 )
 from ._models import MemberPage
 from ._wire import REJECTED as _REJECTED
-from ._wire import decode_json, decode_page
+from ._wire import decode_json, decode_page, loads_json
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -102,22 +101,27 @@ def _load_json(response: RawResponse) -> Any:
     if decoded is not _REJECTED:
         return decoded
     try:
-        return json.loads(response.body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        return loads_json(response.body)
+    except RecursionError:
+        problem = "JSON nested too deeply to decode"
+        cause = None
+    except ValueError as error:
         content_type = response.headers.get("Content-Type", "no content type")
-        msg = (
-            f"{response.method} {response.url} returned HTTP {response.status} "
-            f"with a body that is not JSON ({content_type}): {_excerpt(response.body)}"
-        )
-        raise ResponseDecodeError(
-            msg, status=response.status, method=response.method, url=response.url
-        ) from error
+        problem = f"a body that is not JSON ({content_type})"
+        cause = error
+    msg = (
+        f"{response.method} {response.url} returned HTTP {response.status} "
+        f"with {problem}: {_excerpt(response.body)}"
+    )
+    raise ResponseDecodeError(
+        msg, status=response.status, method=response.method, url=response.url
+    ) from cause
 
 
 def _error_details(response: RawResponse) -> tuple[Any, str]:
     try:
-        body = json.loads(response.body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        body = loads_json(response.body)
+    except (ValueError, RecursionError):
         return None, _excerpt(response.body) or "(empty body)"
     if isinstance(body, dict):
         message = body.get("message") or body.get("error") or body.get("status")

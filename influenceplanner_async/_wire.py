@@ -11,12 +11,14 @@ the installed extras never change a result.
 
 from __future__ import annotations
 
+import json
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypedDict
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["REJECTED", "decode_json", "decode_page"]
+__all__ = ["REJECTED", "decode_json", "decode_page", "loads_json"]
 
 REJECTED: Any = object()
 """What :func:`decode_json` returns when it cannot decide."""
@@ -53,7 +55,8 @@ except ImportError:  # pragma: no cover - depends on the installed extras
 else:
     _decode = msgspec.json.Decoder(_WirePage).decode
     _decode_any = msgspec.json.Decoder().decode
-    _rejected = (msgspec.DecodeError, msgspec.ValidationError)
+    # RecursionError: nesting deeper than msgspec's limit; json decides.
+    _rejected = (msgspec.DecodeError, msgspec.ValidationError, RecursionError)
 
 
 def decode_json(body: bytes) -> Any:
@@ -85,3 +88,26 @@ def decode_page(body: bytes) -> dict[str, Any] | None:
     except _rejected:
         return None
     return page
+
+
+def loads_json(body: bytes) -> Any:
+    """Decode ``body`` with the standard library, integers of any length exact.
+
+    Raises:
+        ValueError: The body is not UTF-8 or not JSON
+            (``json.JSONDecodeError`` and ``UnicodeDecodeError`` are
+            subclasses).
+        RecursionError: The body nests arrays or objects too deeply.
+    """
+    try:
+        return json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise
+    except ValueError:
+        # An integer longer than int()'s default limit of 4,300 digits, which
+        # msgspec reads, so json reads it as well, through Decimal.
+        return json.loads(body, parse_int=_parse_long_int)
+
+
+def _parse_long_int(text: str) -> int:
+    return int(Decimal(text))

@@ -189,7 +189,7 @@ def test_unknown_status_stays_raw_string() -> None:
         pytest.param(
             "updated_at",
             "2025-06-29T01:45:29",
-            "expected a timestamp with a UTC offset",
+            "expected an ISO 8601 timestamp with a UTC offset",
             id="naive-timestamp",
         ),
         pytest.param("updated_at", "yesterday", "yesterday", id="garbage-timestamp"),

@@ -10,6 +10,8 @@ rejects.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -210,3 +212,55 @@ def test_typed_and_general_paths_agree(
         del member[drop]
 
     assert_same_result(encode(data))
+
+
+@pytest.fixture(params=["typed", "general"])
+def decoder(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a test with the typed decoder, then without msgspec at all."""
+    if request.param == "general":
+        monkeypatch.setattr(wire, "_decode", None)
+        monkeypatch.setattr(wire, "_decode_any", None)
+    return str(request.param)
+
+
+def test_deep_nesting_raises_decode_error(decoder: str) -> None:
+    data = members_example()
+    body = encode(data).replace(
+        b'"size"', b'"note": ' + b"[" * 3000 + b"]" * 3000 + b', "size"'
+    )
+
+    with pytest.raises(ResponseDecodeError) as caught:
+        decode_body(raw(body), MemberPage)
+
+    assert "nested too deeply" in str(caught.value)
+
+
+def test_long_integers_decode_exactly(decoder: str) -> None:
+    long_number = "7" * 5000
+    data = members_example()
+    body = encode(data).replace(b'"size"', f'"note": {long_number}, "size"'.encode())
+    body = body.replace(b'"followers": 9800', f'"followers": {long_number}'.encode())
+
+    page = decode_body(raw(body), MemberPage)
+
+    assert page.results[0].followers == int(Decimal(long_number))
+
+
+def test_member_that_is_no_object_names_it(decoder: str) -> None:
+    data = members_example()
+    data["results"][1] = 1
+
+    with pytest.raises(ResponseDecodeError) as caught:
+        decode_body(raw(encode(data)), MemberPage)
+
+    assert caught.value.path == "$.results[1]"
+    assert "expected a JSON object, got int 1" in str(caught.value)
+
+
+def test_lowercase_z_timestamp_decodes(decoder: str) -> None:
+    data = members_example()
+    data["results"][0]["updated_at"] = "2025-07-01T22:24:44.250z"
+
+    page = decode_body(raw(encode(data)), MemberPage)
+
+    assert page.results[0].updated_at == datetime(2025, 7, 1, 22, 24, 44, 250000, UTC)
