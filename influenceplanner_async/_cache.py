@@ -47,6 +47,7 @@ from ._config import check_seconds
 from ._converter import structure_response, unstructure_page
 from ._errors import ClientStateError, ResponseDecodeError, ValidationError
 from ._models import MemberPage
+from ._wire import loads_json
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Mapping
@@ -186,7 +187,9 @@ def encode_entry(page: MemberPage, stored_at: float) -> bytes:
         "storedAt": stored_at,
         "page": unstructure_page(page),
     }
-    return json.dumps(entry, separators=(",", ":"), ensure_ascii=False).encode()
+    # ASCII escapes keep any string, unpaired surrogates in names included,
+    # which UTF-8 cannot encode.
+    return json.dumps(entry, separators=(",", ":")).encode()
 
 
 def decode_entry(data: bytes) -> tuple[MemberPage, float]:
@@ -196,9 +199,9 @@ def decode_entry(data: bytes) -> tuple[MemberPage, float]:
         ResponseDecodeError: The data is not such an entry.
     """
     try:
-        entry = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        msg = f"Cache entry is not JSON: {error}"
+        entry = loads_json(data)
+    except (ValueError, RecursionError) as error:
+        msg = f"Cache entry is not JSON: {type(error).__name__}: {error}"
         raise ResponseDecodeError(msg) from error
     if not isinstance(entry, dict) or entry.get("format") != ENTRY_FORMAT:
         msg = f"Cache entry is not in format {ENTRY_FORMAT}"

@@ -6,6 +6,7 @@ import json
 import math
 from datetime import UTC, datetime, timedelta, timezone
 
+import attrs
 import pytest
 
 from influenceplanner_async import (
@@ -156,6 +157,18 @@ def test_entry_round_trip_is_exact() -> None:
     assert decoded.results[1].updated_at.utcoffset() == timedelta(hours=2)
 
 
+def test_entry_keeps_unpaired_surrogates() -> None:
+    """A name that UTF-8 cannot encode still reads back equal."""
+    page = make_page()
+    odd = attrs.evolve(page.results[0], name="a\ud800b")
+    page = attrs.evolve(page, results=(odd, *page.results[1:]))
+
+    decoded, _ = decode_entry(encode_entry(page, 0.0))
+
+    assert decoded == page
+    assert decoded.results[0].name == "a\ud800b"
+
+
 def test_entry_uses_wire_names() -> None:
     """The stored page uses the API's JSON names, so the response decoder reads it."""
     entry = json.loads(encode_entry(make_page(), 0.0))
@@ -174,6 +187,7 @@ def test_entry_uses_wire_names() -> None:
         pytest.param(b'{"format": 99, "storedAt": 1, "page": {}}', id="other-format"),
         pytest.param(b'{"format": 1, "storedAt": "x", "page": {}}', id="bad-time"),
         pytest.param(b'{"format": 1, "storedAt": 1, "page": {}}', id="bad-page"),
+        pytest.param(b"[" * 3000 + b"]" * 3000, id="nested-too-deeply"),
     ],
 )
 def test_decode_entry_rejects(data: bytes) -> None:
