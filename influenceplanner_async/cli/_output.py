@@ -84,12 +84,13 @@ def member_table(members: Iterable[NetworkMember], *, title: str | None) -> Tabl
     table.add_column("User ID", no_wrap=True)
     table.add_column("Name", min_width=10)
     table.add_column("Followers", justify="right", no_wrap=True)
+    # A terminal takes UTF-8, which has no code for an unpaired surrogate.
     for member in members:
         table.add_row(
             str(member.membership_id),
-            str(member.status),
-            member.user_id,
-            member.name,
+            replace_lone_surrogates(str(member.status)),
+            replace_lone_surrogates(member.user_id),
+            replace_lone_surrogates(member.name),
             f"{member.followers:,}",
         )
     return table

@@ -153,3 +153,14 @@ def test_export_rejects_sort_with_stable(
 
     assert result.exit_code == 2
     assert "--no-stable" in result.stderr
+
+
+def test_members_table_replaces_unpaired_surrogates(
+    runner: CliRunner, api_env: dict[str, str]
+) -> None:
+    """The table writes U+FFFD for an unpaired surrogate, which UTF-8 cannot encode."""
+    result = runner.invoke(cli, ["members", "--search", "half"], env=api_env)
+
+    assert result.exit_code == 0, result.output
+    assert "Lone \ufffd half" in result.output
+    assert "\ufffd low half" in result.output
