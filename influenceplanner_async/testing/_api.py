@@ -65,6 +65,7 @@ class FakePartnerAPI:
         send_retry_after: Whether the limiter's 429s carry ``Retry-After``.
         ensure_ascii: Whether JSON bodies escape non-ASCII characters, so that
             emoji outside the Basic Multilingual Plane become surrogate pairs.
+            A member with an unpaired surrogate is always escaped.
         payment_required_users: Usernames that get 402 on ``/schedule/create``.
         forbidden_users: Usernames that get 403 on every path.
         faults: Queue of faults for the next matching requests.

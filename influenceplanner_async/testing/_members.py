@@ -110,10 +110,22 @@ class FakeMember:
         }
 
     def to_json_text(self, *, ensure_ascii: bool = False) -> str:
-        """Return the member object encoded as compact JSON text."""
-        return json.dumps(
+        """Return the member object encoded as compact JSON text.
+
+        A member with an unpaired surrogate is escaped to ASCII whatever
+        ``ensure_ascii`` says, because UTF-8, the body's encoding, has no
+        code for such a character.
+        """
+        text = json.dumps(
             self.to_json(), ensure_ascii=ensure_ascii, separators=(",", ":")
         )
+        if ensure_ascii:
+            return text
+        try:
+            text.encode()
+        except UnicodeEncodeError:
+            return self.to_json_text(ensure_ascii=True)
+        return text
 
 
 def reference_members() -> list[FakeMember]:

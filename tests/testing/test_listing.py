@@ -250,3 +250,21 @@ async def test_listing_ensure_ascii_escapes_emoji(
     assert raw.isascii()
     assert "\\ud83c\\udfa7" in raw.decode()
     assert all("🎧" in member["name"] for member in page["results"])
+
+
+async def test_listing_escapes_unpaired_surrogates(
+    session: aiohttp.ClientSession,
+) -> None:
+    """A name with half a surrogate pair is sent escaped, and other names as UTF-8."""
+    members = seed_members(3)
+    members[0].name = "Lone \ud83c half"
+    members[1].name = "DJ 🎧"
+    async with run_fake_api(members=members) as server:
+        url = server.base_url + "/network/members"
+        async with session.get(url) as response:
+            status = response.status
+            body = await response.read()
+
+    assert status == 200
+    assert b"Lone \\ud83c half" in body
+    assert "DJ 🎧".encode() in body
