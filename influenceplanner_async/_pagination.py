@@ -630,6 +630,7 @@ def check_scan_args(
             page_size,
             f"must be from 1 to {max_page_size}, the client's max_page_size",
         )
+    _check_count("start_offset", start_offset)
     _check_count("prefetch", prefetch)
     if max_items is not None:
         _check_count("max_items", max_items)

@@ -302,6 +302,10 @@ def test_iter_members_rejects_bad_arguments() -> None:
         client.iter_members(prefetch=-1)
     with pytest.raises(ValidationError, match="max_items"):
         client.iter_members(max_items=-3)
+    with pytest.raises(ValidationError, match="start_offset=-1"):
+        client.iter_members(start_offset=-1)
+    with pytest.raises(ValidationError, match="start_offset=-1"):
+        client.iter_member_pages(start_offset=-1)
     with pytest.raises(ValidationError, match="stable"):
         client.iter_members(stable=True, sort_by="UPDATED")
     with pytest.raises(ValidationError, match="page_size"):
