@@ -28,6 +28,7 @@ from ._models import (
     ScheduleResult,
     ScheduleSettings,
 )
+from ._wire import LongInteger
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -93,6 +94,8 @@ def _structure_optional_str(value: Any, _type: object) -> str | None:
 def _describe(value: Any) -> str:
     if value is None:
         return "null"
+    if isinstance(value, LongInteger):
+        return repr(value)
     text = repr(value)
     if len(text) > 40:
         text = text[:37] + "..."

@@ -12,16 +12,16 @@ the installed extras never change a result.
 from __future__ import annotations
 
 import json
-from decimal import Decimal
+import sys
 from typing import TYPE_CHECKING, Any, TypedDict
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["REJECTED", "decode_json", "decode_page", "loads_json"]
+__all__ = ["REJECTED", "LongInteger", "decode_json", "decode_page", "loads_json"]
 
 REJECTED: Any = object()
-"""What :func:`decode_json` returns when it cannot decide."""
+"""Marker that :func:`decode_json` returns when it cannot decide."""
 
 
 class _WireMember(TypedDict):
@@ -62,9 +62,9 @@ else:
 def decode_json(body: bytes) -> Any:
     """Decode any JSON body, or return :data:`REJECTED` for ``json`` to decide.
 
-    Where msgspec accepts a body, it gives what ``json.loads`` gives, large
-    integers included. It rejects a few bodies that ``json`` accepts, such
-    as unpaired surrogate escapes, a byte order mark and ``NaN``.
+    Where msgspec accepts a body, it gives what ``json.loads`` gives. It
+    rejects a few bodies that ``json`` accepts, such as unpaired surrogate
+    escapes, a byte order mark and ``NaN``.
     """
     if _decode_any is None:  # pragma: no cover - depends on the installed extras
         return REJECTED
@@ -90,8 +90,31 @@ def decode_page(body: bytes) -> dict[str, Any] | None:
     return page
 
 
+class LongInteger:
+    """A JSON integer with more digits than Python converts by default.
+
+    ``int()`` refuses more than ``sys.get_int_max_str_digits()`` digits (4,300
+    unless configured), because the conversion time grows with the square of
+    the length. msgspec refuses such integers in the fields it reads and skips
+    them in fields it does not, so :func:`loads_json` keeps them as this
+    marker: a field that the converter reads then fails its type check, and an
+    unknown field is ignored, as with msgspec.
+    """
+
+    __slots__ = ("digits",)
+
+    def __init__(self, digits: int) -> None:
+        self.digits = digits
+
+    def __repr__(self) -> str:
+        limit = sys.get_int_max_str_digits()
+        return f"<integer of {self.digits} digits, more than the {limit} allowed>"
+
+
 def loads_json(body: bytes) -> Any:
-    """Decode ``body`` with the standard library, integers of any length exact.
+    """Decode ``body`` with the standard library.
+
+    Integers too long to convert become :class:`LongInteger` markers.
 
     Raises:
         ValueError: The body is not UTF-8 or not JSON
@@ -104,10 +127,13 @@ def loads_json(body: bytes) -> Any:
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise
     except ValueError:
-        # An integer longer than int()'s default limit of 4,300 digits, which
-        # msgspec reads, so json reads it as well, through Decimal.
-        return json.loads(body, parse_int=_parse_long_int)
+        # Only int()'s digit limit raises a plain ValueError here.
+        return json.loads(body, parse_int=_parse_int)
 
 
-def _parse_long_int(text: str) -> int:
-    return int(Decimal(text))
+def _parse_int(text: str) -> int | LongInteger:
+    digits = len(text.lstrip("-"))
+    limit = sys.get_int_max_str_digits()
+    if limit and digits > limit:
+        return LongInteger(digits)
+    return int(text)
