@@ -22,7 +22,9 @@ after the last member handled) and a sequence of page requests.
    then doubles the overlap (up to half a page, and keeps it) and reads
    again from the cursor minus the overlap, stepping further back while the
    check fails. A page that starts with a seen member leaves no gap, because
-   every survivor before that member was read earlier.
+   every survivor before that member was read earlier. An empty page fails
+   the check: starting among read members, it can only be empty when the
+   list shrank below its offset.
 4. Dedupe. Every membership id seen is kept, so a member that moves ahead of
    the cursor and is served again is skipped and counted.
 5. Guards. The scan stops at a page marked ``last``, at an empty page, when
@@ -296,9 +298,11 @@ class _PageStream:
         )
 
     def _position_verified(self, offset: int, page: MemberPage) -> bool:
-        if not self._stable or offset == 0 or not self._seen or not page.results:
+        if not self._stable or offset == 0 or not self._seen:
             return True
-        return page.results[0].membership_id in self._seen
+        # A page that starts early on purpose can only be empty when the list
+        # shrank below its offset, which leaves members before it unread.
+        return bool(page.results) and page.results[0].membership_id in self._seen
 
     def _step_back(self, offset: int) -> int:
         # Deletions keep coming at some rate, so the overlap doubles (up to

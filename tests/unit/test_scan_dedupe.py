@@ -136,3 +136,34 @@ async def test_stable_scan_under_churn_misses_nothing() -> None:
         assert scan.stop_reason is ScanStop.LAST_PAGE, seed
         assert survivors <= set(yielded), seed
         assert len(yielded) == len(set(yielded)), seed
+
+
+async def test_stable_scan_reads_back_after_empty_page() -> None:
+    # Deleting members 1 to 6 after the first page moves the list end below
+    # the next offset, so the server answers that offset with an empty page.
+    listing = list(range(1, 11))
+    requested: list[int] = []
+
+    async def fetch(offset: int, limit: int) -> MemberPage:
+        requested.append(offset)
+        ids = listing[offset : offset + limit]
+        page = MemberPage(
+            results=tuple(member(i) for i in ids),
+            first=offset == 0,
+            last=offset + limit >= len(listing),
+            total_pages=max(1, -(-len(listing) // limit)),
+            total_elements=len(listing),
+            size=limit,
+        )
+        if len(requested) == 1:
+            del listing[:6]
+        return page
+
+    scan = MemberScan(
+        fetch, page_size=5, start_offset=0, prefetch=0, stable=True, max_items=None
+    )
+    yielded = [item.membership_id async for item in scan]
+
+    assert yielded == [1, 2, 3, 4, 5, 7, 8, 9, 10]
+    assert scan.stop_reason is ScanStop.LAST_PAGE
+    assert scan.rereads >= 1
