@@ -41,6 +41,12 @@ def check_page_args(
     checked_limit = _check_int("limit", limit, minimum=1, maximum=max_page_size)
     if search_term is not None and not isinstance(search_term, str):
         raise ValidationError("search_term", search_term, "must be a string or None")
+    if search_term is not None and not _is_utf8_encodable(search_term):
+        raise ValidationError(
+            "search_term",
+            search_term,
+            "contains an unpaired surrogate, which a URL cannot carry; remove it",
+        )
     by = None if sort_by is None else _check_enum("sort_by", sort_by, SortBy)
     direction = (
         None if sort_dir is None else _check_enum("sort_dir", sort_dir, SortDirection)
@@ -85,6 +91,14 @@ def check_aware(argument: str, value: datetime) -> None:
         raise ValidationError(
             argument, value, "must be timezone-aware, for example tzinfo=timezone.utc"
         )
+
+
+def _is_utf8_encodable(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _check_int(

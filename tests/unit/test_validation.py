@@ -79,6 +79,13 @@ def assert_names_value_and_rule(
             {"search_term": 5}, "search_term", 5, "string or None", id="search-int"
         ),
         pytest.param(
+            {"search_term": "a\ud800"},
+            "search_term",
+            "a\ud800",
+            "unpaired surrogate",
+            id="search-surrogate",
+        ),
+        pytest.param(
             {"sort_by": "NAME"},
             "sort_by",
             "NAME",
