@@ -74,7 +74,9 @@ def estimate_scan_cost(
     pages = count_pages(members, page_size=page_size, stable=stable)
     budget_now = limit if remaining is None else max(remaining, 0)
     later = max(pages - budget_now, 0)
-    windows = 1 + math.ceil(later / limit) if limit > 0 else 1
+    # Integer division throughout: totalElements comes from the server and
+    # may exceed what a float holds.
+    windows = 1 + -(-later // limit) if limit > 0 else 1
     seconds = 0.0
     if later:
         # The first request past the current budget waits for this window
@@ -82,7 +84,10 @@ def estimate_scan_cost(
         first_wait = window
         if remaining is not None and seconds_to_reset is not None:
             first_wait = max(seconds_to_reset, 0.0)
-        seconds = first_wait + (windows - 2) * window
+        try:
+            seconds = first_wait + (windows - 2) * window
+        except OverflowError:
+            seconds = math.inf
     return ScanEstimate(
         members=members,
         page_size=page_size,
@@ -103,12 +108,14 @@ def count_pages(members: int, *, page_size: int, stable: bool = False) -> int:
     if members <= page_size:
         return 1
     if not stable or page_size < 2:
-        return math.ceil(members / page_size)
-    return 1 + math.ceil((members - page_size) / (page_size - 1))
+        return -(-members // page_size)
+    return 1 + -(-(members - page_size) // (page_size - 1))
 
 
 def format_duration(seconds: float) -> str:
     """Format seconds as ``2 h 05 min``, ``3 min 20 s`` or ``12 s``."""
+    if not math.isfinite(seconds):
+        return "an unbounded time"
     whole = round(seconds)
     hours, rest = divmod(whole, 3600)
     minutes, secs = divmod(rest, 60)

@@ -55,8 +55,16 @@ class MemberWriter(Protocol):
 
 
 def format_timestamp(member: NetworkMember) -> str:
-    """Return the member's ``updated_at`` as ISO 8601 in UTC with a ``Z``."""
-    utc = member.updated_at.astimezone(UTC).replace(tzinfo=None)
+    """Return the member's ``updated_at`` as ISO 8601 in UTC with a ``Z``.
+
+    A time that has no UTC equivalent in the datetime range keeps its offset.
+    """
+    try:
+        utc = member.updated_at.astimezone(UTC).replace(tzinfo=None)
+    except OverflowError:
+        # A time within a day of year 1 or 9999 may have no UTC equivalent
+        # in the datetime range: keep its own offset.
+        return member.updated_at.isoformat(timespec="seconds")
     return utc.isoformat(timespec="seconds") + "Z"
 
 
