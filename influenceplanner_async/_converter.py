@@ -337,7 +337,9 @@ def _parse_timestamp(text: str) -> datetime:
     # Python 3.11's fromisoformat reads the API's "Z" suffix and fractions;
     # RFC 3339 allows a lowercase "z" too, which fromisoformat rejects.
     try:
-        moment = datetime.fromisoformat(text[:-1] + "Z" if text[-1:] == "z" else text)
+        moment = datetime.fromisoformat(
+            text[:-1] + "Z" if text[-1:] == "z" and text[-2:-1].isdigit() else text
+        )
     except ValueError:
         moment = None
     if moment is None or moment.tzinfo is None:

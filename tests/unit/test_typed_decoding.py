@@ -275,6 +275,16 @@ def test_member_that_is_no_object_names_it(decoder: str) -> None:
     assert "expected a JSON object, got int 1" in str(caught.value)
 
 
+def test_lowercase_z_only_after_digits(decoder: str) -> None:
+    data = members_example()
+    data["results"][0]["updated_at"] = "2025-07-01T22:24:44zz"
+
+    with pytest.raises(ResponseDecodeError) as caught:
+        decode_body(raw(encode(data)), MemberPage)
+
+    assert caught.value.path == "$.results[0].updated_at"
+
+
 def test_lowercase_z_timestamp_decodes(decoder: str) -> None:
     data = members_example()
     data["results"][0]["updated_at"] = "2025-07-01T22:24:44.250z"
