@@ -58,7 +58,7 @@ def test_timestamp_output_is_utc() -> None:
     assert format_timestamp(member) == "2025-07-01T10:00:00Z"
 
 
-def test_timestamp_without_utc_equivalent_keeps_offset() -> None:
+def test_unconvertible_timestamp_keeps_offset() -> None:
     plus_one = timezone(timedelta(hours=1))
     member = member_updated_at(datetime(1, 1, 1, tzinfo=plus_one))
 

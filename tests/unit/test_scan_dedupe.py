@@ -47,7 +47,7 @@ def scan_of(pages: list[list[int]]) -> tuple[MemberScan, list[int]]:
     return scan, requested
 
 
-async def test_member_twice_on_one_page_is_yielded_once() -> None:
+async def test_page_duplicate_yielded_once() -> None:
     scan, _ = scan_of([[1, 2, 1, 3], [4, 5, 6, 7]])
     seen = []
     offsets = []
@@ -61,7 +61,7 @@ async def test_member_twice_on_one_page_is_yielded_once() -> None:
     assert scan.members_yielded == 7
 
 
-async def test_member_of_earlier_page_is_skipped() -> None:
+async def test_earlier_member_is_skipped() -> None:
     scan, requested = scan_of([[1, 2, 3], [3, 4, 5], [6, 2, 7]])
     seen = []
     offsets = []
@@ -125,7 +125,7 @@ async def stable_scan_under_churn(
     return scan, set(range(1, 201)) - deleted, yielded
 
 
-async def test_stable_scan_under_churn_misses_nothing() -> None:
+async def test_stable_churn_misses_nothing() -> None:
     # Re-reads after a step back hold only seen members; they must not
     # count as pages without progress and end the scan early. Counted, they
     # would end the scan of seed 216 before three members that exist
@@ -138,9 +138,9 @@ async def test_stable_scan_under_churn_misses_nothing() -> None:
         assert len(yielded) == len(set(yielded)), seed
 
 
-async def test_stable_scan_reads_back_after_empty_page() -> None:
+async def test_stable_empty_page_reads_back() -> None:
     # Deleting members 1 to 6 after the first page moves the list end below
-    # the next offset, so the server answers that offset with an empty page.
+    # the next offset, so the server returns an empty page for that offset.
     listing = list(range(1, 11))
     requested: list[int] = []
 
