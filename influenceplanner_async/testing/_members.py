@@ -112,9 +112,9 @@ class FakeMember:
     def to_json_text(self, *, ensure_ascii: bool = False) -> str:
         """Return the member object encoded as compact JSON text.
 
-        A member with an unpaired surrogate is escaped to ASCII whatever
-        ``ensure_ascii`` says, because UTF-8, the body's encoding, has no
-        code for such a character.
+        A member with an unpaired surrogate is escaped to ASCII even with
+        ``ensure_ascii`` off, because UTF-8, the body's encoding, has no code
+        for such a character.
         """
         text = json.dumps(
             self.to_json(), ensure_ascii=ensure_ascii, separators=(",", ":")
