@@ -16,8 +16,7 @@ from ._errors import (
     status_hint,
 )
 from ._models import MemberPage
-from ._wire import REJECTED as _REJECTED
-from ._wire import decode_json, decode_page, loads_json
+from ._wire import decode_page, loads_json
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -97,9 +96,6 @@ def build_status_error(
 
 
 def _load_json(response: RawResponse) -> Any:
-    decoded = decode_json(response.body)
-    if decoded is not _REJECTED:
-        return decoded
     try:
         return loads_json(response.body)
     except RecursionError:

@@ -18,10 +18,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["REJECTED", "LongInteger", "decode_json", "decode_page", "loads_json"]
-
-REJECTED: Any = object()
-"""Marker that :func:`decode_json` returns when it cannot decide."""
+__all__ = ["LongInteger", "decode_page", "loads_json"]
 
 
 class _WireMember(TypedDict):
@@ -55,23 +52,8 @@ except ImportError:  # pragma: no cover - depends on the installed extras
 else:
     _decode = msgspec.json.Decoder(_WirePage).decode
     _decode_any = msgspec.json.Decoder().decode
-    # RecursionError: nesting deeper than msgspec's limit; json decides.
+    # A RecursionError means nesting deeper than msgspec's limit, so json decides.
     _rejected = (msgspec.DecodeError, msgspec.ValidationError, RecursionError)
-
-
-def decode_json(body: bytes) -> Any:
-    """Decode any JSON body, or return :data:`REJECTED` for ``json`` to decide.
-
-    Where msgspec accepts a body, it gives what ``json.loads`` gives. It
-    rejects a few bodies that ``json`` accepts, such as unpaired surrogate
-    escapes, a byte order mark and ``NaN``.
-    """
-    if _decode_any is None:  # pragma: no cover - depends on the installed extras
-        return REJECTED
-    try:
-        return _decode_any(body)
-    except _rejected:
-        return REJECTED
 
 
 def decode_page(body: bytes) -> dict[str, Any] | None:
@@ -93,9 +75,9 @@ def decode_page(body: bytes) -> dict[str, Any] | None:
 class LongInteger:
     """A JSON integer with more digits than Python converts by default.
 
-    ``int()`` refuses more than ``sys.get_int_max_str_digits()`` digits (4,300
+    ``int()`` rejects more than ``sys.get_int_max_str_digits()`` digits (4,300
     unless configured), because the conversion time grows with the square of
-    the length. msgspec refuses such integers in the fields it reads and skips
+    the length. msgspec rejects such integers in the fields it reads and skips
     them in fields it does not, so :func:`loads_json` keeps them as this
     marker: a field that the converter reads then fails its type check, and an
     unknown field is ignored, as with msgspec.
@@ -112,9 +94,13 @@ class LongInteger:
 
 
 def loads_json(body: bytes) -> Any:
-    """Decode ``body`` with the standard library.
+    """Decode ``body``, with msgspec when it is installed and accepts it.
 
-    Integers too long to convert become :class:`LongInteger` markers.
+    Where msgspec accepts a body, it gives what ``json.loads`` gives. It
+    rejects a few bodies that ``json`` accepts, such as unpaired surrogate
+    escapes, a byte order mark and ``NaN``, and the standard library then
+    decides. Integers too long to convert become :class:`LongInteger`
+    markers.
 
     Raises:
         ValueError: The body is not UTF-8 or not JSON
@@ -122,6 +108,11 @@ def loads_json(body: bytes) -> Any:
             subclasses).
         RecursionError: The body nests arrays or objects too deeply.
     """
+    if _decode_any is not None:
+        try:
+            return _decode_any(body)
+        except _rejected:
+            pass
     try:
         return json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError):
