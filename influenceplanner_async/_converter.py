@@ -124,8 +124,8 @@ def _strict_tuple(type_: Any, converter: cattrs.Converter) -> Callable[[Any, Any
 def _object_only(
     model: type[T], converter: cattrs.Converter
 ) -> Callable[[Any, Any], T]:
-    # The generated hook would index a number or string and report a missing
-    # field; a member that is not a JSON object is named as such.
+    # The generated hook would index a number or a string and blame a field.
+    # A member that is not a JSON object is reported as such instead.
     generated = make_dict_structure_fn(model, converter)
 
     def structure(value: Any, target: Any) -> T:
@@ -245,32 +245,7 @@ _consume: Callable[[Iterable[object]], None] = deque[object](maxlen=0).extend
 
 
 def _structure_member_fast(value: Any, _type: type) -> NetworkMember:
-    # The hot path of every listing: one C call reads the eight fields and
-    # one tuple comparison checks their JSON types. Any mismatch raises, and
-    # the detailed converter then runs to name the failing field.
-    fields = _get_member_fields(value)
-    if tuple(map(type, fields)) != _MEMBER_WIRE_TYPES:
-        msg = "a member field has the wrong JSON type"
-        raise TypeError(msg)
-    membership_id, status, user_id, name, image, profile, followers, updated = fields
-    member = _new_object(NetworkMember)
-    # The generated __init__ would only assign these same eight values; the
-    # check above has done its work, so the dict is set in one step.
-    _set_attribute(
-        member,
-        "__dict__",
-        {
-            "membership_id": membership_id,
-            "status": _STATUS_BY_VALUE.get(status, status),
-            "user_id": user_id,
-            "name": name,
-            "image_url": image,
-            "profile_url": profile,
-            "followers": followers,
-            "updated_at": _parse_timestamp(updated),
-        },
-    )
-    return member
+    return _structure_members_fast([value])[0]
 
 
 def _structure_members_fast(results: list[Any]) -> tuple[NetworkMember, ...]:
@@ -290,7 +265,7 @@ def _build_members(
     results: list[Any], *, exact_keys: bool = False
 ) -> tuple[NetworkMember, ...]:
     # Builds the members of a page whose field types are known to be right.
-    # ``exact_keys`` says that every member object has exactly the eight
+    # With ``exact_keys``, every member object contains exactly the eight
     # fields. Nothing is written before the timestamps parsed, so a failure
     # leaves the data as it was for the detailed converter.
     count = len(results)
@@ -309,7 +284,7 @@ def _build_members(
     statuses = map(_STATUS_BY_VALUE.get, texts, texts)
     members = list(map(_new_object, repeat(NetworkMember, count)))
     if exact_keys or set(map(len, results)) == {len(_MEMBER_KEYS)}:
-        # The decoded objects hold exactly the member's fields, and this page
+        # The decoded objects contain exactly the member's fields, and this page
         # owns them: they become the members' instance dicts once the two
         # converted values are in place.
         _consume(map(setitem, results, repeat("status"), statuses))
@@ -334,8 +309,8 @@ def _wire_types(count: int) -> list[type]:
 
 
 def _parse_timestamp(text: str) -> datetime:
-    # Python 3.11's fromisoformat reads the API's "Z" suffix and fractions;
-    # RFC 3339 allows a lowercase "z" too, which fromisoformat rejects.
+    # Python 3.11's fromisoformat reads the API's "Z" suffix and fractions.
+    # RFC 3339 also allows a lowercase "z", which fromisoformat rejects.
     try:
         moment = datetime.fromisoformat(
             text[:-1] + "Z" if text[-1:] == "z" and text[-2:-1].isdigit() else text
@@ -397,6 +372,9 @@ _CHECKED.register_structure_hook(MemberPage, _structure_checked_page)
 
 def structure_response(data: Any, model: type[T]) -> T:
     """Convert decoded JSON into ``model``.
+
+    The caller hands the data over: a member object that contains exactly the
+    member's fields becomes that member's instance dict.
 
     Raises:
         ResponseDecodeError: The data does not fit the model. ``path`` names
