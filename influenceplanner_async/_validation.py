@@ -19,6 +19,7 @@ __all__ = [
     "check_page_args",
     "check_schedule_args",
     "check_unrepost",
+    "is_utf8_encodable",
 ]
 
 MAX_PAGE_SIZE = 25
@@ -41,7 +42,7 @@ def check_page_args(
     checked_limit = _check_int("limit", limit, minimum=1, maximum=max_page_size)
     if search_term is not None and not isinstance(search_term, str):
         raise ValidationError("search_term", search_term, "must be a string or None")
-    if search_term is not None and not _is_utf8_encodable(search_term):
+    if search_term is not None and not is_utf8_encodable(search_term):
         raise ValidationError(
             "search_term",
             search_term,
@@ -93,7 +94,8 @@ def check_aware(argument: str, value: datetime) -> None:
         )
 
 
-def _is_utf8_encodable(text: str) -> bool:
+def is_utf8_encodable(text: str) -> bool:
+    """Tell whether UTF-8 can encode ``text``: false for unpaired surrogates."""
     try:
         text.encode()
     except UnicodeEncodeError:

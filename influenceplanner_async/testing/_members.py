@@ -10,6 +10,7 @@ from typing import Any
 import attrs
 
 from influenceplanner_async._models import MemberStatus
+from influenceplanner_async._validation import is_utf8_encodable
 
 __all__ = ["FakeMember", "format_timestamp", "seed_members"]
 
@@ -119,13 +120,9 @@ class FakeMember:
         text = json.dumps(
             self.to_json(), ensure_ascii=ensure_ascii, separators=(",", ":")
         )
-        if ensure_ascii:
+        if ensure_ascii or is_utf8_encodable(text):
             return text
-        try:
-            text.encode()
-        except UnicodeEncodeError:
-            return self.to_json_text(ensure_ascii=True)
-        return text
+        return self.to_json_text(ensure_ascii=True)
 
 
 def reference_members() -> list[FakeMember]:
