@@ -4,9 +4,9 @@ Every library gets the same decoded JSON (a dict from ``json.loads``) and
 builds equivalent typed objects: int, str and bool fields checked, the status
 as an enum with unknown values kept as strings, ``updated_at`` as an aware
 datetime, and ``totalPages`` and ``totalElements`` read from their wire names.
-Each call converts a copy decoded just before it, as a client converts each
-response once, right after decoding it; our converter takes over the member
-objects of that copy. Only the conversion is timed.
+Each call converts a copy decoded just before it, because a client converts
+each response once, right after decoding it. Our converter takes over the
+member objects of that copy. Only the conversion is timed.
 The figure is the best mean time per page over several rounds, the libraries
 taking turns within each round, and the ratios divide each library's time by
 ours.

@@ -8,9 +8,9 @@ a limit that no run reaches. Three figures come out of one run:
    fetched with plain aiohttp and decoded with ``json.loads``, nothing more.
    CPU time is ``time.process_time`` of this process. The two run in pairs,
    back to back and in alternating order. The figure divides the lowest
-   client time by the lowest floor time, the usual estimate of a cost under
-   noise that only ever adds time; the median of the pairs' ratios is
-   reported beside it.
+   client time by the lowest floor time, because the noise of a shared
+   machine only ever adds time. The median of the pairs' ratios is reported
+   beside it.
 2. Peak memory growth (``tracemalloc``) during an export to a JSON Lines file
    through the command's writer.
 

@@ -52,12 +52,7 @@ from ._models import MemberPage, NetworkMember, SortBy, SortDirection
 from ._validation import check_page_args
 
 if TYPE_CHECKING:
-    from collections.abc import (
-        AsyncGenerator,
-        AsyncIterator,
-        Awaitable,
-        Callable,
-    )
+    from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
     from types import TracebackType
 
 
@@ -255,7 +250,7 @@ class _PageStream:
             self._no_progress = 0
         elif end > self._frontier:
             # Only a page that reaches past every earlier page counts: pages
-            # read again after a step back hold seen members by design.
+            # read again after a step back contain seen members by design.
             self._no_progress += 1
         self._frontier = max(self._frontier, end)
         self._accepted_new += len(fresh)

@@ -22,7 +22,7 @@ def test_count_pages_rounds_up() -> None:
 
 
 def test_huge_total_still_describes() -> None:
-    # totalElements comes from the server; a float cannot hold 10**400.
+    # totalElements comes from the server, and a float cannot hold 10**400.
     estimate = estimate_scan_cost(10**400, page_size=25, limit=30, window=60.0)
 
     assert estimate.pages == 4 * 10**398

@@ -126,10 +126,9 @@ async def stable_scan_under_churn(
 
 
 async def test_stable_churn_misses_nothing() -> None:
-    # Re-reads after a step back hold only seen members; they must not
-    # count as pages without progress and end the scan early. Counted, they
-    # would end the scan of seed 216 before three members that exist
-    # throughout, and several other seeds before their last page.
+    # Re-reads after a step back contain only seen members, so they must not
+    # count as pages without progress. Counted, they would end some of these
+    # scans early, one of them before members that exist throughout.
     for seed in [216, *range(150)]:
         scan, survivors, yielded = await stable_scan_under_churn(seed)
 

@@ -51,7 +51,7 @@ def general_path(body: bytes) -> MemberPage | ResponseDecodeError:
 
 
 def assert_same_result(body: bytes) -> None:
-    """``decode_body`` gives what the general path gives, page or error path."""
+    """Assert that ``decode_body`` gives the general path's page or error path."""
     expected = general_path(body)
     if isinstance(expected, MemberPage):
         assert decode_body(raw(body), MemberPage) == expected
@@ -234,7 +234,7 @@ def test_deep_nesting_raises_decode_error(decoder: str) -> None:
     assert "nested too deeply" in str(caught.value)
 
 
-def test_long_integer_in_unknown_field_is_ignored(decoder: str) -> None:
+def test_unknown_long_integer_ignored(decoder: str) -> None:
     data = members_example()
     body = encode(data).replace(b'"size"', b'"note": ' + b"7" * 5000 + b', "size"')
 
@@ -243,7 +243,7 @@ def test_long_integer_in_unknown_field_is_ignored(decoder: str) -> None:
     assert page.results[0].followers == 9800
 
 
-def test_long_integer_in_member_field_names_it(decoder: str) -> None:
+def test_member_long_integer_named(decoder: str) -> None:
     body = encode(members_example()).replace(
         b'"followers": 9800', b'"followers": ' + b"7" * 5000
     )
@@ -256,15 +256,15 @@ def test_long_integer_in_member_field_names_it(decoder: str) -> None:
 
 
 def test_long_integer_is_not_converted() -> None:
-    # Converting a million digits would take seconds of CPU; the marker only
-    # counts them.
+    # Converting a million digits takes tens of seconds of CPU, so the marker
+    # only counts them.
     value = wire.loads_json(b"[" + b"7" * 1_000_000 + b"]")[0]
 
     assert isinstance(value, wire.LongInteger)
     assert value.digits == 1_000_000
 
 
-def test_member_that_is_no_object_names_it(decoder: str) -> None:
+def test_non_object_member_named(decoder: str) -> None:
     data = members_example()
     data["results"][1] = 1
 
