@@ -187,7 +187,8 @@ async def send_once(
         RedirectError: The server answered with a 3xx status.
         ResponseTooLargeError: The body is larger than ``max_response_size``.
     """
-    started = time.perf_counter()
+    debug = logger.isEnabledFor(logging.DEBUG)
+    started = time.perf_counter() if debug else 0.0
     try:
         async with session.request(
             method,
@@ -199,31 +200,39 @@ async def send_once(
             allow_redirects=False,
             ssl=ssl_context,
         ) as response:
-            if 300 <= response.status < 400:
+            status = response.status
+            if 300 <= status < 400:
                 raise _redirect_error(response, method, url)
-            body = await _read_limited(response, max_response_size, method, url)
-            raw = RawResponse(
-                status=response.status,
-                headers=response.headers,
-                body=body,
-                method=method,
-                url=url,
-            )
+            response_headers = response.headers
+            # An oversized body that announces its size is rejected unread.
+            declared = response.content_length
+            if declared is not None and declared > max_response_size:
+                raise _too_large_error(status, method, url, max_response_size)
+            if (
+                declared is not None
+                and "Content-Encoding" not in response_headers
+                and "Transfer-Encoding" not in response_headers
+            ):
+                # aiohttp stops a plain body at its Content-Length, so the
+                # check above bounds it and one read() takes it whole.
+                body = await response.read()
+            else:
+                body = await _read_chunks(response, max_response_size, method, url)
     except aiohttp.ClientError as error:
         raise translate_transport_error(error, method, url) from error
     except TimeoutError as error:
         msg = f"{method} {url} timed out waiting for the server"
         raise APITimeoutError(msg, method=method, url=url, request_sent=True) from error
-    if logger.isEnabledFor(logging.DEBUG):
+    if debug:
         logger.debug(
             "%s %s -> %d in %.3f s (remaining %s)",
             method,
             url,
-            raw.status,
+            status,
             time.perf_counter() - started,
-            raw.headers.get("X-RateLimit-Remaining", "unknown"),
+            response_headers.get("X-RateLimit-Remaining", "unknown"),
         )
-    return raw
+    return RawResponse(status, response_headers, body, method, url)
 
 
 @functools.lru_cache(maxsize=8)
@@ -235,25 +244,12 @@ def _wire_timeout(timeouts: Timeout) -> aiohttp.ClientTimeout:
     )
 
 
-async def _read_limited(
+async def _read_chunks(
     response: aiohttp.ClientResponse, limit: int, method: str, url: str
 ) -> bytes:
-    # Content-Length is checked first, so that an oversized response that
-    # announces its size is rejected unread. The running count covers chunked
-    # bodies, a wrong Content-Length and compressed bodies, which aiohttp
-    # inflates before they reach this loop.
-    declared = response.content_length
-    if declared is not None and declared > limit:
-        raise _too_large_error(response.status, method, url, limit)
-    headers = response.headers
-    if (
-        declared is not None
-        and "Content-Encoding" not in headers
-        and "Transfer-Encoding" not in headers
-    ):
-        # aiohttp stops a plain body at its Content-Length, so the check
-        # above bounds it and one read() takes it whole.
-        return await response.read()
+    # A chunked or compressed body, or one without Content-Length: a running
+    # count bounds it. aiohttp inflates compressed bodies before this loop,
+    # so the count is of the bytes that the client keeps.
     chunks: list[bytes] = []
     size = 0
     async for chunk in response.content.iter_chunked(_CHUNK_SIZE):
