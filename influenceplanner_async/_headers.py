@@ -64,29 +64,23 @@ def parse_rate_limit_headers(
         server_now: Epoch seconds on the server's clock when the response was
             sent, used for a reset given as seconds until the reset.
     """
-    limit_text = headers.get("X-RateLimit-Limit")
-    remaining_text = headers.get("X-RateLimit-Remaining")
-    reset_text = headers.get("X-RateLimit-Reset")
+    get = headers.get
+    limit_text = get("X-RateLimit-Limit")
+    remaining_text = get("X-RateLimit-Remaining")
+    reset_text = get("X-RateLimit-Reset")
     if limit_text is None and remaining_text is None and reset_text is None:
         return None
-    reset = None if reset_text is None else parse_reset(reset_text, now=server_now)
+    if reset_text is None:
+        reset, jitter = None, 0.0
+    else:
+        relative, value, jitter = _parse_reset_form(reset_text)
+        reset = server_now + value if relative and value is not None else value
     return RateLimitHeaders(
-        limit=_parse_count(limit_text, minimum=1),
-        remaining=_parse_count(remaining_text, minimum=0),
-        reset=reset,
-        reset_jitter=_reset_jitter(reset_text),
+        _parse_count(limit_text, minimum=1),
+        _parse_count(remaining_text, minimum=0),
+        reset,
+        jitter,
     )
-
-
-def _reset_jitter(text: str | None) -> float:
-    if text is None:
-        return 0.0
-    relative, value = _parse_reset_form(text)
-    if not relative or value is None:
-        return 0.0
-    # A relative reset counts from a moment that the client only estimates,
-    # and a whole number of seconds adds up to one second of rounding.
-    return 1.0 if value == int(value) else 0.1
 
 
 def parse_reset(text: str, *, now: float) -> float | None:
@@ -95,26 +89,29 @@ def parse_reset(text: str, *, now: float) -> float | None:
     Returns ``None`` for a value in no known form; the caller decides how to
     clamp values that are far in the past or the future.
     """
-    relative, value = _parse_reset_form(text)
+    relative, value, _ = _parse_reset_form(text)
     if relative and value is not None:
         return now + value
     return value
 
 
 @functools.lru_cache(maxsize=16)
-def _parse_reset_form(text: str) -> tuple[bool, float | None]:
+def _parse_reset_form(text: str) -> tuple[bool, float | None, float]:
     # Every response of a window repeats the same reset text, so the parsed
-    # form is cached. Returns (relative, value): a relative value is seconds
-    # from now, an absolute one epoch seconds.
+    # form is cached. Returns (relative, value, jitter): a relative value is
+    # seconds from now, an absolute one epoch seconds. A relative reset
+    # counts from a moment that the client only estimates, and a whole number
+    # of seconds adds up to one second of rounding.
     text = text.strip()
     number = _parse_number(text)
-    if number is not None:
-        if number >= _EPOCH_MS_THRESHOLD:
-            return False, number / 1000.0
-        if number >= _EPOCH_S_THRESHOLD:
-            return False, number
-        return True, max(number, 0.0)
-    return False, _parse_timestamp(text)
+    if number is None:
+        return False, _parse_timestamp(text), 0.0
+    if number >= _EPOCH_MS_THRESHOLD:
+        return False, number / 1000.0, 0.0
+    if number >= _EPOCH_S_THRESHOLD:
+        return False, number, 0.0
+    value = max(number, 0.0)
+    return True, value, 1.0 if value == int(value) else 0.1
 
 
 def parse_retry_after(text: str | None, *, now: float) -> float | None:

@@ -186,7 +186,8 @@ class WindowLimiter:
     def snapshot(self) -> RateLimit | None:
         """The latest rate-limit headers as a :class:`RateLimit`, if any."""
         if self._snapshot is None and self._snapshot_values is not None:
-            limit, remaining, reset_epoch = self._snapshot_values
+            limit, remaining, reset_at = self._snapshot_values
+            reset_epoch = self._wall_clock() + (reset_at - self._now())
             self._snapshot = RateLimit(
                 limit=limit,
                 remaining=remaining,
@@ -224,11 +225,13 @@ class WindowLimiter:
         Raises:
             BudgetUnavailable: Budget will not return before ``deadline``.
         """
-        self._bind_loop()
+        loop = self._loop or self._bind_loop()
         if self._headers_absent:
             await self._acquire_bucket(deadline)
-        if not self._waiters and self._can_start(self._now()):
-            return self._take()
+        if not self._waiters:
+            now = loop.time()
+            if self._can_start(now):
+                return self._take(now)
         return await self._wait_in_queue(deadline)
 
     async def _acquire_bucket(self, deadline: float | None) -> None:
@@ -312,10 +315,13 @@ class WindowLimiter:
             sent_at: Epoch seconds on the local clock when the request left.
             retry_after: The ``Retry-After`` header in seconds, if present.
         """
-        if not self._settle(permit):
+        if permit.settled:
             return
+        permit.settled = True
+        self._in_flight -= 1
         now = self._now()
-        self._learn_skew(server_date, sent_at)
+        if server_date is not None:
+            self._server_clock.learn(server_date, sent_at)
         if headers is None:
             self._note_missing_headers(status)
         else:
@@ -353,10 +359,15 @@ class WindowLimiter:
         if headers.limit is not None and headers.limit != self._limit:
             self._resize(headers.limit)
         self._reset_jitter = headers.reset_jitter
-        reset_at = self._reset_of(headers)
+        server_now = self.server_now()
+        reset_at = (
+            None
+            if headers.reset is None
+            else self._clamp_reset(headers.reset, server_now)
+        )
         if reset_at is None and self._server_reset is None:
             # No usable reset: assume the window ends one length from now.
-            reset_at = self.server_now() + self.window
+            reset_at = server_now + self.window
         window_state = self._classify(reset_at)
         if window_state == "old":
             return False
@@ -370,7 +381,7 @@ class WindowLimiter:
             # when the server rounds its reset down.
             self._server_reset = max(self._server_reset, reset_at)
             if self._rolled_at is None:
-                self._reset_at = self._to_loop_time(self._server_reset)
+                self._reset_at = now + (self._server_reset - server_now)
         if headers.remaining is not None:
             if self._remaining is None:
                 self._remaining = headers.remaining
@@ -496,8 +507,7 @@ class WindowLimiter:
         # The RateLimit object is built when read, not on every response.
         if headers.remaining is None or self._reset_at is None:
             return
-        reset_epoch = self._wall_clock() + (self._reset_at - self._now())
-        self._snapshot_values = (self._limit, headers.remaining, reset_epoch)
+        self._snapshot_values = (self._limit, headers.remaining, self._reset_at)
         self._snapshot = None
 
     # -- granting -----------------------------------------------------------
@@ -507,14 +517,17 @@ class WindowLimiter:
             if now < self._gate_until:
                 return False
             self._gate_until = None
-        spacing = self._next_spacing_slot()
-        if spacing is not None and now < spacing:
+        if (
+            self.min_interval > 0
+            and self._last_start is not None
+            and now < self._last_start + self.min_interval
+        ):
             return False
         self._roll_if_due(now)
         if self._remaining is None:
             # Unknown window: one probe at a time until headers arrive.
             return self._headers_absent or self._in_flight == 0
-        return self._available(now) > 0
+        return self._remaining - self._in_flight > 0
 
     def _available(self, now: float) -> int:
         self._roll_if_due(now)
@@ -542,16 +555,18 @@ class WindowLimiter:
             return None
         return self._last_start + self.min_interval
 
-    def _take(self) -> Permit:
+    def _take(self, now: float) -> Permit:
         self._in_flight += 1
-        self._last_start = self._now()
+        self._last_start = now
         self.stats.requests_sent += 1
-        return Permit(window=self._window_id)
+        return Permit(self._window_id)
 
     def _wake(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        if not self._waiters:
+            return
         now = self._now()
         while self._waiters:
             if self._waiters[0].done():
@@ -559,7 +574,7 @@ class WindowLimiter:
                 continue
             if not self._can_start(now):
                 break
-            self._waiters.popleft().set_result(self._take())
+            self._waiters.popleft().set_result(self._take(now))
         if self._waiters and any(not waiter.done() for waiter in self._waiters):
             self._schedule_timer(now)
 
@@ -606,9 +621,6 @@ class WindowLimiter:
 
     def _to_loop_time(self, epoch: float) -> float:
         return self._now() + (epoch - self.server_now())
-
-    def _learn_skew(self, server_date: float | None, sent_at: float | None) -> None:
-        self._server_clock.learn(server_date, sent_at)
 
     def _clamp_reset(self, reset: float, server_now: float) -> float:
         # Bounds use the larger of the configured and the learned window, so a
