@@ -387,7 +387,7 @@ class Client:
             use_cache=use_cache,
         )
 
-    async def _get_page(
+    def _get_page(
         self,
         params: dict[str, str],
         *,
@@ -395,8 +395,28 @@ class Client:
         max_wait: float | None = _UNSET,
         ttl: float | None = None,
         use_cache: bool = True,
+    ) -> Awaitable[MemberPage]:
+        """Return the awaitable page that ``params`` (already validated) select."""
+        if self._cache is None or not use_cache:
+            return self._call(
+                "GET",
+                "/network/members",
+                MemberPage,
+                params=params,
+                retry=retry,
+                max_wait=max_wait,
+            )
+        return self._get_cached_page(params, retry=retry, max_wait=max_wait, ttl=ttl)
+
+    async def _get_cached_page(
+        self,
+        params: dict[str, str],
+        *,
+        retry: RetryPolicy | None,
+        max_wait: float | None,
+        ttl: float | None,
     ) -> MemberPage:
-        """Fetch the page that ``params`` (already validated) select."""
+        assert self._cache is not None
         fetch = functools.partial(
             self._call,
             "GET",
@@ -406,8 +426,6 @@ class Client:
             retry=retry,
             max_wait=max_wait,
         )
-        if self._cache is None or not use_cache:
-            return await fetch()
         self._ensure_usable()
         return await self._cache.get_page(params, fetch, ttl=ttl)
 
@@ -706,22 +724,46 @@ class Client:
         max_wait: float | None,
     ) -> T:
         session = self._ensure_usable()
-        policy = retry or self._retry
         if max_wait is _UNSET:
             wait_cap = self._max_wait
         elif max_wait is None:
             wait_cap = None
         else:
             wait_cap = check_seconds("max_wait", max_wait, allow_zero=True)
-        loop = asyncio.get_running_loop()
-        deadline = None if wait_cap is None else loop.time() + wait_cap
+        deadline = None
+        if wait_cap is not None:
+            deadline = asyncio.get_running_loop().time() + wait_cap
         url = self._base_url + path
-        attempt = RetryState(policy)
+        limiter = self._limiter
+        attempt: RetryState | None = None
         while True:
             try:
-                response = await self._send_limited(
-                    session, method, url, params, json_body, deadline
-                )
+                try:
+                    permit = await limiter.acquire(deadline=deadline)
+                except BudgetUnavailable as unavailable:
+                    raise self._deadline_error(
+                        method, url, unavailable.ready_at
+                    ) from None
+                try:
+                    sent_at = time.time()
+                    response = await send_once(
+                        session,
+                        method,
+                        url,
+                        headers=self._headers,
+                        timeouts=self._timeout,
+                        params=params,
+                        json_body=json_body,
+                        ssl_context=self._ssl_context,
+                        max_response_size=self._max_response_size,
+                    )
+                except APIConnectionError as error:
+                    limiter.release(permit, sent=error.request_sent)
+                    raise
+                except BaseException:
+                    limiter.release(permit, sent=True)
+                    raise
+                self._settle(permit, response, sent_at)
                 if response.status < 400:
                     return self._decode(response, model)
                 raise self._status_error(response)
@@ -732,10 +774,12 @@ class Client:
                 if self._closed:
                     msg = f"{method} {url} was interrupted because the Client closed"
                     raise ClientStateError(msg) from error
+                if attempt is None:
+                    attempt = RetryState(retry or self._retry)
                 delay = attempt.next_delay(error, method, self._rng)
                 if delay is None:
                     raise
-                self._limiter.stats.retries += 1
+                limiter.stats.retries += 1
                 await self._back_off(error, delay, deadline, method, url)
 
     def _decode(self, response: RawResponse, model: type[T]) -> T:
@@ -748,55 +792,25 @@ class Client:
                 error.mark_outcome_unknown()
             raise
 
-    async def _send_limited(
-        self,
-        session: aiohttp.ClientSession,
-        method: str,
-        url: str,
-        params: dict[str, str] | None,
-        json_body: dict[str, Any] | None,
-        deadline: float | None,
-    ) -> RawResponse:
-        try:
-            permit = await self._limiter.acquire(deadline=deadline)
-        except BudgetUnavailable as unavailable:
-            raise self._deadline_error(method, url, unavailable.ready_at) from None
-        try:
-            sent_at = time.time()
-            response = await send_once(
-                session,
-                method,
-                url,
-                headers=self._headers,
-                timeouts=self._timeout,
-                params=params,
-                json_body=json_body,
-                ssl_context=self._ssl_context,
-                max_response_size=self._max_response_size,
-            )
-        except APIConnectionError as error:
-            self._limiter.release(permit, sent=error.request_sent)
-            raise
-        except BaseException:
-            self._limiter.release(permit, sent=True)
-            raise
-        self._settle(permit, response, sent_at)
-        return response
-
     def _settle(self, permit: object, response: RawResponse, sent_at: float) -> None:
         headers = response.headers
-        server_date = parse_date(headers.get("Date"))
+        get = headers.get
+        date_text = get("Date")
+        retry_text = get("Retry-After")
         # A reset given as seconds until the boundary counts from the moment
         # the server responded; the limiter's estimate of the server's clock is
         # finer than the whole seconds of Date.
-        server_now = self._limiter.server_now()
-        self._limiter.observe(
+        limiter = self._limiter
+        server_now = limiter.server_now()
+        limiter.observe(
             permit,
             parse_rate_limit_headers(headers, server_now=server_now),
             status=response.status,
-            server_date=server_date,
+            server_date=None if date_text is None else parse_date(date_text),
             sent_at=sent_at,
-            retry_after=parse_retry_after(headers.get("Retry-After"), now=server_now),
+            retry_after=None
+            if retry_text is None
+            else parse_retry_after(retry_text, now=server_now),
         )
 
     def _status_error(self, response: RawResponse) -> APIStatusError:
