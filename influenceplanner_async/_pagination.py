@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import contextlib
 import enum
 import itertools
 import logging
@@ -156,38 +155,47 @@ class _PageStream:
         # The furthest list position that an accepted page reached.
         self._frontier = 0
         self._accepted_new = 0
+        # Offset of the next page to read, None before the first page.
+        self._next: int | None = None
+        self._stop: ScanStop | None = None
 
-    async def pages(self) -> AsyncGenerator[_Accepted, None]:
-        """Yield accepted pages in list order until a stop condition holds."""
-        offset = self._scan.offset
-        try:
+    async def next_page(self) -> _Accepted | None:
+        """Return the next accepted page in list order, or ``None`` at the end.
+
+        The caller calls :meth:`close` when it stops, to cancel the pages
+        fetched ahead.
+        """
+        if self._stop is not None:
+            self._scan._stop = self._stop
+            return None
+        offset = self._next
+        pending = self._pending
+        if offset is None:
+            offset = self._scan.offset
             page = await self._request(offset)
-            while True:
-                accepted = self._accept(offset, page)
-                if accepted is None:
-                    await self._cancel_pending()
-                    offset = self._step_back(offset)
-                    page = await self._request(offset)
-                    continue
-                next_offset = self._next_offset(accepted)
-                stop = self._stop_reason(accepted)
-                if stop is None:
-                    self._plan(next_offset)
-                yield accepted
-                if stop is not None:
-                    self._scan._stop = stop
-                    return
-                offset = next_offset
-                pending = self._pending
-                if pending and pending[0][0] == offset:
-                    self._scan._pages_fetched += 1
-                    page = await pending.popleft()[1]
-                else:
-                    if pending:
-                        await self._cancel_pending()
-                    page = await self._request(offset)
-        finally:
+        elif pending and pending[0][0] == offset:
+            self._scan._pages_fetched += 1
+            page = await pending.popleft()[1]
+        else:
+            if pending:
+                await self._cancel_pending()
+            page = await self._request(offset)
+        while True:
+            accepted = self._accept(offset, page)
+            if accepted is not None:
+                break
             await self._cancel_pending()
+            offset = self._step_back(offset)
+            page = await self._request(offset)
+        self._next = self._next_offset(accepted)
+        self._stop = self._stop_reason(accepted)
+        if self._stop is None and (self._in_flight_cap or pending):
+            self._plan(self._next)
+        return accepted
+
+    async def close(self) -> None:
+        """Cancel the pages fetched ahead and wait until they finished."""
+        await self._cancel_pending()
 
     # -- requests -----------------------------------------------------------
 
@@ -239,11 +247,16 @@ class _PageStream:
     # -- decisions ----------------------------------------------------------
 
     def _accept(self, offset: int, page: MemberPage) -> _Accepted | None:
-        if not self._position_verified(offset, page):
+        if self._stable and not self._position_verified(offset, page):
             self._scan._rereads += 1
             return None
         overlap = self._overlap if self._is_overlapping(offset) else 0
-        self._note_total(page)
+        scan = self._scan
+        if scan._total_elements == page.total_elements:
+            scan._total_pages = page.total_pages
+            self._step_back_pages = 1
+        else:
+            self._note_total(page)
         fresh, positions = self._dedupe(offset, page.results)
         end = offset + len(page.results)
         if fresh:
@@ -286,11 +299,8 @@ class _PageStream:
         return fresh, positions
 
     def _is_overlapping(self, offset: int) -> bool:
-        return (
-            bool(self._overlap)
-            and offset > 0
-            and offset == self._cursor - self._overlap
-        )
+        overlap = self._overlap
+        return bool(overlap) and offset > 0 and offset == self._cursor - overlap
 
     def _position_verified(self, offset: int, page: MemberPage) -> bool:
         if not self._stable or offset == 0 or not self._seen:
@@ -529,9 +539,9 @@ class MemberScan(_ScanBase[NetworkMember]):
         if self._max_items == 0:
             self._stop = ScanStop.MAX_ITEMS
             return
-        pages = self._stream.pages()
+        stream = self._stream
         try:
-            async for accepted in pages:
+            while (accepted := await stream.next_page()) is not None:
                 self._duplicates_skipped += accepted.duplicates
                 fresh, positions = accepted.fresh, accepted.positions
                 if self._max_items is not None:
@@ -547,8 +557,7 @@ class MemberScan(_ScanBase[NetworkMember]):
                     return
                 self._offset = accepted.end
         finally:
-            with contextlib.suppress(RuntimeError):
-                await pages.aclose()
+            await stream.close()
 
 
 class MemberPageScan(_ScanBase[MemberPage]):
@@ -578,16 +587,15 @@ class MemberPageScan(_ScanBase[MemberPage]):
         )
 
     async def _iterate(self) -> AsyncGenerator[MemberPage, None]:
-        pages = self._stream.pages()
+        stream = self._stream
         try:
-            async for accepted in pages:
+            while (accepted := await stream.next_page()) is not None:
                 self._members_yielded += len(accepted.fresh)
                 self._duplicates_skipped += accepted.duplicates
                 self._offset = accepted.end
                 yield accepted.page
         finally:
-            with contextlib.suppress(RuntimeError):
-                await pages.aclose()
+            await stream.close()
 
 
 @attrs.frozen(kw_only=True)
