@@ -9,8 +9,9 @@ field that broke, and the error is raised as :class:`ResponseDecodeError`.
 
 from __future__ import annotations
 
+import re
 from collections import deque
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from itertools import chain, repeat
 from operator import attrgetter, itemgetter, setitem
 from typing import TYPE_CHECKING, Any, TypeVar, get_args, get_origin
@@ -234,6 +235,12 @@ _get_member_fields = itemgetter(*_MEMBER_KEYS)
 _get_status = itemgetter("status")
 _get_updated_at = itemgetter("updated_at")
 _get_tzinfo = attrgetter("tzinfo")
+# A timestamp with a fraction longer than six digits is longer than this:
+# "2025-07-01T22:24:44.1234567Z" has 28 characters.
+_LONGEST_EXACT_TIMESTAMP = 27
+# Fraction digits after the sixth, in the seconds of a time of day.
+_SUBMICROSECOND_DIGITS = re.compile(r"(?<=:\d\d[.,]\d{6})\d+")
+_ONE_MICROSECOND = timedelta(microseconds=1)
 _MEMBER_WIRE_TYPES = (int, str, str, str, str, str, int, str)
 # The expected JSON types of a whole page, field after field, member after
 # member, prebuilt for pages up to the API's largest.
@@ -261,29 +268,31 @@ def _structure_members_fast(results: list[Any]) -> tuple[NetworkMember, ...]:
     return _build_members(results)
 
 
-def _build_members(
-    results: list[Any], *, exact_keys: bool = False
-) -> tuple[NetworkMember, ...]:
-    # Builds the members of a page whose field types are known to be right.
-    # With ``exact_keys``, every member object contains exactly the eight
-    # fields. Nothing is written before the timestamps parsed, so a failure
-    # leaves the data as it was for the detailed converter.
+def _build_members(results: list[Any]) -> tuple[NetworkMember, ...]:
+    # Builds the members of a page whose JSON types are known to be right.
+    # Nothing is written before the timestamps parsed, so a failure leaves
+    # the data as it was for the detailed converter.
     count = len(results)
     if not count:
         return ()
+    texts = list(map(_get_updated_at, results))
     try:
-        moments = list(map(datetime.fromisoformat, map(_get_updated_at, results)))
+        moments = list(map(datetime.fromisoformat, texts))
     except ValueError:
         # A form that fromisoformat rejects: parse one by one, which accepts
         # a lowercase "z" and raises with the failing value otherwise.
-        moments = list(map(_parse_timestamp, map(_get_updated_at, results)))
+        moments = list(map(_parse_timestamp, texts))
+    else:
+        if max(map(len, texts)) > _LONGEST_EXACT_TIMESTAMP:
+            # fromisoformat cuts digits past the microsecond, and these round.
+            moments = list(map(_parse_timestamp, texts))
     if None in map(_get_tzinfo, moments):
         msg = "expected timestamps with a UTC offset"
         raise ValueError(msg)
     texts = list(map(_get_status, results))
     statuses = map(_STATUS_BY_VALUE.get, texts, texts)
     members = list(map(_new_object, repeat(NetworkMember, count)))
-    if exact_keys or set(map(len, results)) == {len(_MEMBER_KEYS)}:
+    if set(map(len, results)) == {len(_MEMBER_KEYS)}:
         # The decoded objects contain exactly the member's fields, and this page
         # owns them: they become the members' instance dicts once the two
         # converted values are in place.
@@ -302,6 +311,14 @@ def _build_members(
     return tuple(members)
 
 
+def _adopt_members(results: list[Any]) -> tuple[NetworkMember, ...]:
+    # The typed decoder's member objects contain exactly the eight fields with
+    # every value converted, so they become the instance dicts as they are.
+    members = list(map(_new_object, repeat(NetworkMember, len(results))))
+    _consume(map(_set_attribute, members, repeat("__dict__"), results))
+    return tuple(members)
+
+
 def _wire_types(count: int) -> list[type]:
     if count <= _CACHED_PAGE_SIZE:
         return _PAGE_WIRE_TYPES[: count * len(_MEMBER_KEYS)]
@@ -310,12 +327,17 @@ def _wire_types(count: int) -> list[type]:
 
 def _parse_timestamp(text: str) -> datetime:
     # Python 3.11's fromisoformat reads the API's "Z" suffix and fractions.
-    # RFC 3339 also allows a lowercase "z", which fromisoformat rejects.
+    # RFC 3339 also allows a lowercase "z", which fromisoformat rejects, and
+    # digits past the microsecond, which it cuts and this rounds half up.
+    candidate = text[:-1] + "Z" if text[-1:] == "z" and text[-2:-1].isdigit() else text
+    extra = _SUBMICROSECOND_DIGITS.search(candidate)
+    if extra is not None:
+        candidate = candidate[: extra.start()] + candidate[extra.end() :]
     try:
-        moment = datetime.fromisoformat(
-            text[:-1] + "Z" if text[-1:] == "z" and text[-2:-1].isdigit() else text
-        )
-    except ValueError:
+        moment = datetime.fromisoformat(candidate)
+        if extra is not None and extra.group()[0] >= "5":
+            moment += _ONE_MICROSECOND
+    except (ValueError, OverflowError):
         moment = None
     if moment is None or moment.tzinfo is None:
         msg = f"expected an ISO 8601 timestamp with a UTC offset, got {_describe(text)}"
@@ -350,9 +372,14 @@ def _structure_page_fast(value: Any, _type: type) -> MemberPage:
     )
 
 
-def _structure_checked_page(value: Any, _type: type) -> MemberPage:
+def structure_checked_page(value: dict[str, Any]) -> MemberPage:
+    """Convert a listing page from the typed decoder.
+
+    The caller hands the data over: the member objects become the members'
+    instance dicts.
+    """
     return MemberPage(
-        results=_build_members(value["results"], exact_keys=True),
+        results=_adopt_members(value["results"]),
         first=value["first"],
         last=value["last"],
         total_pages=value["totalPages"],
@@ -365,9 +392,6 @@ _FAST = make_converter()
 _FAST.register_structure_hook(NetworkMember, _structure_member_fast)
 _FAST.register_structure_hook(MemberPage, _structure_page_fast)
 _DETAILED = make_converter(detailed_validation=True)
-# For pages whose JSON types a typed decoder has already checked.
-_CHECKED = make_converter()
-_CHECKED.register_structure_hook(MemberPage, _structure_checked_page)
 
 
 def structure_response(data: Any, model: type[T]) -> T:
@@ -386,22 +410,6 @@ def structure_response(data: Any, model: type[T]) -> T:
         path, reason = _locate_error(data, model, fast_error)
         msg = f"Response field {path} is invalid: {reason}"
         raise ResponseDecodeError(msg, path=path) from fast_error
-
-
-def structure_checked_page(data: Any) -> MemberPage | None:
-    """Convert a listing page whose fields all have their documented JSON types.
-
-    Every member object must contain exactly the eight member fields, as the
-    typed decoder returns them.
-
-    The caller hands the data over: the member objects become the members'
-    instance dicts. Returns ``None`` when a value is still unfit (a timestamp
-    that does not parse), for :func:`structure_response` to report.
-    """
-    try:
-        return _CHECKED.structure(data, MemberPage)
-    except ValueError:
-        return None
 
 
 def _locate_error(data: Any, model: type[T], fast_error: Exception) -> tuple[str, str]:

@@ -49,9 +49,8 @@ def decode_body(response: RawResponse, model: type[T]) -> T:
     if model is MemberPage:
         # The typed decoder, when installed, checks and decodes in one pass.
         typed = decode_page(response.body)
-        page = None if typed is None else structure_checked_page(typed)
-        if page is not None:
-            return cast("T", page)
+        if typed is not None:
+            return cast("T", structure_checked_page(typed))
     data = _load_json(response)
     try:
         return structure_response(data, model)

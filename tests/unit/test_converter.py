@@ -122,6 +122,40 @@ def test_member_timestamp_keeps_offset() -> None:
     assert page.results[0].updated_at == datetime(2025, 7, 1, 22, 24, 44, tzinfo=UTC)
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            "2025-07-01T22:24:44.1234564Z",
+            datetime(2025, 7, 1, 22, 24, 44, 123456, tzinfo=UTC),
+            id="rounds down",
+        ),
+        pytest.param(
+            "2025-07-01T22:24:44.1234565Z",
+            datetime(2025, 7, 1, 22, 24, 44, 123457, tzinfo=UTC),
+            id="rounds half up",
+        ),
+        pytest.param(
+            "2025-12-31T23:59:59.99999951+01:00",
+            datetime(2025, 12, 31, 23, 0, tzinfo=UTC),
+            id="carries into the next year",
+        ),
+        pytest.param(
+            "2025-07-01t22:24:44.000000999z",
+            datetime(2025, 7, 1, 22, 24, 44, 1, tzinfo=UTC),
+            id="lowercase t and z",
+        ),
+    ],
+)
+def test_member_timestamp_rounds_to_microseconds(text: str, expected: datetime) -> None:
+    data = members_example()
+    data["results"][0]["updated_at"] = text
+
+    page = structure_response(data, MemberPage)
+
+    assert page.results[0].updated_at == expected
+
+
 def test_schedule_example_decodes() -> None:
     """The reference's schedule response decodes into ScheduleResult."""
     result = structure_response(copy.deepcopy(SCHEDULE_EXAMPLE), ScheduleResult)
