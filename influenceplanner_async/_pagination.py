@@ -162,8 +162,8 @@ class _PageStream:
     async def next_page(self) -> _Accepted | None:
         """Return the next accepted page in list order, or ``None`` at the end.
 
-        The caller calls :meth:`close` when it stops, to cancel the pages
-        fetched ahead.
+        Call :meth:`close` when the scan stops, to cancel the pages fetched
+        ahead.
         """
         if self._stop is not None:
             self._scan._stop = self._stop
@@ -404,7 +404,12 @@ class _ScanBase(Generic[ItemT]):
     ) -> None:
         self._offset = start_offset
         self._pages_fetched = 0
+        # Members yielded before the current page. While a member scan hands
+        # out a page, ``_index`` is the position in ``_positions`` of the
+        # member that the caller is handling, and -1 between pages.
         self._members_yielded = 0
+        self._positions: Sequence[int] = ()
+        self._index = -1
         self._duplicates_skipped = 0
         self._total_changes = 0
         self._rereads = 0
@@ -428,7 +433,9 @@ class _ScanBase(Generic[ItemT]):
         Pass it as ``start_offset`` to a new scan to resume there. It can move
         back in a stable scan after deletions, because positions shift.
         """
-        return self._offset
+        if self._index < 0:
+            return self._offset
+        return self._positions[self._index]
 
     @property
     def total_elements(self) -> int | None:
@@ -448,7 +455,7 @@ class _ScanBase(Generic[ItemT]):
     @property
     def members_yielded(self) -> int:
         """Members handed out so far, each membership id once."""
-        return self._members_yielded
+        return self._members_yielded + self._index + 1
 
     @property
     def duplicates_skipped(self) -> int:
@@ -547,12 +554,16 @@ class MemberScan(_ScanBase[NetworkMember]):
                 if self._max_items is not None:
                     room = self._max_items - self._members_yielded
                     fresh, positions = fresh[:room], positions[:room]
-                # The attribute is the loop target, so that ``offset`` is
-                # right while the caller handles each member.
-                for self._offset, member in zip(positions, fresh, strict=True):
-                    self._members_yielded += 1
+                # The index is the loop target, so that ``offset`` and
+                # ``members_yielded`` are right while the caller handles each
+                # member, at the cost of one store per member.
+                self._positions = positions
+                for self._index, member in enumerate(fresh):
                     yield member
+                self._members_yielded += len(fresh)
+                self._index = -1
                 if self._members_yielded == self._max_items:
+                    self._offset = positions[-1]
                     self._stop = ScanStop.MAX_ITEMS
                     return
                 self._offset = accepted.end
