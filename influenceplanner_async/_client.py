@@ -7,6 +7,7 @@ import functools
 import logging
 import os
 import random
+import threading
 import time
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
@@ -173,6 +174,7 @@ class Client:
         self._session = session
         self._owns_session = session is None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: int | None = None
         self._closed = False
         self._rng = random.Random()
         self._cache = open_page_cache(cache, base_url=self._base_url, username=username)
@@ -305,15 +307,13 @@ class Client:
         if self._closed:
             msg = "This Client is closed; create a new Client to send more requests"
             raise ClientStateError(msg)
-        loop = asyncio.get_running_loop()
-        if self._loop is None:
-            self._loop = loop
-        elif self._loop is not loop:
-            msg = (
-                "This Client belongs to another event loop; create one Client "
-                "per event loop"
-            )
-            raise ClientStateError(msg)
+        bound = self._loop
+        if (
+            bound is None
+            or self._loop_thread != threading.get_ident()
+            or not bound.is_running()
+        ):
+            self._check_loop()
         if self._session is None:
             session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(ssl=self._ssl_context),
@@ -328,6 +328,21 @@ class Client:
                 session._retry_connection = False
             self._session = session
         return self._session
+
+    def _check_loop(self) -> None:
+        # Called only when the bound loop is not running in this thread. A
+        # thread runs one loop at a time, so otherwise the bound loop is the
+        # running one. Python 3.11 makes a getpid system call per lookup.
+        loop = asyncio.get_running_loop()
+        if self._loop is None:
+            self._loop = loop
+        elif self._loop is not loop:
+            msg = (
+                "This Client belongs to another event loop; create one Client "
+                "per event loop"
+            )
+            raise ClientStateError(msg)
+        self._loop_thread = threading.get_ident()
 
     # -- endpoints ----------------------------------------------------------
 

@@ -9,7 +9,12 @@ import aiohttp
 import pytest
 
 from influenceplanner_async import Client, ClientStateError, WindowLimiter
-from influenceplanner_async.testing import faults, run_fake_api, seed_members
+from influenceplanner_async.testing import (
+    ThreadedFakeAPI,
+    faults,
+    run_fake_api,
+    seed_members,
+)
 from tests.integration.support import API_KEY, AUTHORIZATION, USERNAME
 
 if TYPE_CHECKING:
@@ -97,6 +102,25 @@ async def test_second_event_loop_raises(
     assert len(fake_server.api.requests) == 1
     page = await client.list_members(limit=1)
     assert len(page.results) == 1
+
+
+def test_later_event_loop_raises() -> None:
+    """A client used from another loop of the same thread raises ClientStateError."""
+    with ThreadedFakeAPI(
+        credentials={USERNAME: API_KEY}, members=seed_members(3)
+    ) as fake:
+        client = Client(USERNAME, API_KEY, base_url=fake.base_url)
+        with asyncio.Runner() as first, asyncio.Runner() as second:
+            first.run(client.list_members(limit=1))
+
+            with pytest.raises(ClientStateError):
+                second.run(client.list_members(limit=1))
+
+            page = first.run(client.list_members(limit=1))
+            first.run(client.aclose())
+
+        assert len(page.results) == 1
+        assert len(fake.api.requests) == 2
 
 
 async def test_cancelled_request_frees_limiter(
