@@ -334,7 +334,8 @@ class WindowLimiter:
             self._on_429(permit, headers, now, retry_after)
         else:
             self._consecutive_429 = 0
-        self._wake()
+        if self._waiters or self._timer is not None:
+            self._wake()
 
     def _settle(self, permit: Permit) -> bool:
         if permit.settled:
@@ -359,19 +360,21 @@ class WindowLimiter:
         if headers.limit is not None and headers.limit != self._limit:
             self._resize(headers.limit)
         self._reset_jitter = headers.reset_jitter
-        server_now = self.server_now()
-        reset_at = (
-            None
-            if headers.reset is None
-            else self._clamp_reset(headers.reset, server_now)
-        )
+        server_now = self._server_clock.server_now()
+        reset_at = headers.reset
+        if reset_at is not None:
+            reset_at = self._clamp_reset(reset_at, server_now)
         if reset_at is None and self._server_reset is None:
             # No usable reset: assume the window ends one length from now.
             reset_at = server_now + self.window
         window_state = self._classify(reset_at)
         if window_state == "old":
             return False
-        if window_state == "same" and self._sent_after_roll(permit):
+        if (
+            window_state == "same"
+            and self._rolled_at is not None
+            and (permit.window == self._window_id)
+        ):
             # Sent after the assumed reset, yet counted in the old window.
             self._learn_margin(now)
         elif window_state == "new":
@@ -382,12 +385,14 @@ class WindowLimiter:
             self._server_reset = max(self._server_reset, reset_at)
             if self._rolled_at is None:
                 self._reset_at = now + (self._server_reset - server_now)
-        if headers.remaining is not None:
-            if self._remaining is None:
-                self._remaining = headers.remaining
-            else:
-                self._remaining = min(self._remaining, headers.remaining)
-        self._update_snapshot(headers)
+        remaining = headers.remaining
+        if remaining is not None:
+            if self._remaining is None or remaining < self._remaining:
+                self._remaining = remaining
+            if self._reset_at is not None:
+                # The RateLimit object is built when read, not on every response.
+                self._snapshot_values = (self._limit, remaining, self._reset_at)
+                self._snapshot = None
         return rolled and window_state == "new"
 
     def _classify(self, reset_at: float | None) -> str:
@@ -502,13 +507,6 @@ class WindowLimiter:
         logger.info("Server limit changed from %d to %d per window", self._limit, limit)
         self._limit = limit
         self._bucket = AsyncLimiter(limit, self.window)
-
-    def _update_snapshot(self, headers: RateLimitHeaders) -> None:
-        # The RateLimit object is built when read, not on every response.
-        if headers.remaining is None or self._reset_at is None:
-            return
-        self._snapshot_values = (self._limit, headers.remaining, self._reset_at)
-        self._snapshot = None
 
     # -- granting -----------------------------------------------------------
 
