@@ -170,6 +170,9 @@ class Client:
             "Accept": "application/json",
             "User-Agent": agent,
         }
+        # Headers sent with each request. A session that the client creates
+        # sends them as its defaults, which aiohttp merges at less cost.
+        self._request_headers: dict[str, str] | None = self._headers
         self._trace_configs = trace_configs
         self._session = session
         self._owns_session = session is None
@@ -317,8 +320,10 @@ class Client:
         if self._session is None:
             session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(ssl=self._ssl_context),
+                headers=self._headers,
                 trace_configs=self._trace_configs,
             )
+            self._request_headers = None
             # NOTE: aiohttp 3.9+ silently resends an idempotent request once
             # when a kept-alive connection turns out closed. That resend
             # spends rate-limit budget that the limiter never counts, so the
@@ -765,7 +770,7 @@ class Client:
                         session,
                         method,
                         url,
-                        headers=self._headers,
+                        headers=self._request_headers,
                         timeouts=self._timeout,
                         params=params,
                         json_body=json_body,

@@ -171,7 +171,7 @@ async def send_once(
     method: str,
     url: str,
     *,
-    headers: dict[str, str],
+    headers: dict[str, str] | None,
     timeouts: Timeout,
     params: dict[str, str] | None,
     json_body: dict[str, Any] | None,

@@ -67,6 +67,10 @@ async def test_caller_session_stays_open(fake_server: FakeServer) -> None:
         async with session.get(url, headers=headers) as response:
             assert response.status == 200
     assert len(fake_server.api.requests) == 2
+    sent = fake_server.api.requests[0].headers
+    assert sent["Authorization"] == AUTHORIZATION
+    assert sent["Accept"] == "application/json"
+    assert sent["User-Agent"].startswith("influenceplanner-async/")
 
 
 async def test_use_after_close_raises(
