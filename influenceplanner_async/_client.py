@@ -9,7 +9,7 @@ import os
 import random
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 
 import aiohttp
 
@@ -27,7 +27,7 @@ from ._errors import (
     ValidationError,
 )
 from ._estimate import ScanEstimate, estimate_scan_cost
-from ._headers import parse_date, parse_rate_limit_headers, parse_retry_after
+from ._headers import parse_response_headers, parse_retry_after
 from ._models import (
     ActionType,
     MemberPage,
@@ -38,7 +38,13 @@ from ._models import (
     SortDirection,
 )
 from ._pagination import MemberPageScan, MemberScan, ScanArgs, check_scan_args
-from ._ratelimit import DEFAULT_WINDOW, BudgetUnavailable, LimiterStats, WindowLimiter
+from ._ratelimit import (
+    DEFAULT_WINDOW,
+    BudgetUnavailable,
+    LimiterStats,
+    Permit,
+    WindowLimiter,
+)
 from ._responses import RawResponse, build_status_error, decode_body
 from ._retry import RetryState, describe_failure
 from ._transport import (
@@ -813,24 +819,28 @@ class Client:
             raise
 
     def _settle(self, permit: object, response: RawResponse, sent_at: float) -> None:
-        headers = response.headers
-        get = headers.get
-        date_text = get("Date")
-        retry_text = get("Retry-After")
-        # A reset given as seconds until the boundary counts from the moment
-        # the server responded; the limiter's estimate of the server's clock is
-        # finer than the whole seconds of Date.
         limiter = self._limiter
-        server_now = limiter.server_now()
+        if type(limiter) is WindowLimiter:
+            limiter._observe_response(
+                cast("Permit", permit),
+                response.headers,
+                status=response.status,
+                sent_at=sent_at,
+            )
+            return
+        # A reset given as seconds until the boundary counts from the moment
+        # the server responded. The limiter's estimate of the server's clock
+        # is finer than the whole seconds of Date.
+        parsed = parse_response_headers(
+            response.headers, server_now=limiter.server_now()
+        )
         limiter.observe(
             permit,
-            parse_rate_limit_headers(headers, server_now=server_now),
+            parsed.rate_limit,
             status=response.status,
-            server_date=None if date_text is None else parse_date(date_text),
+            server_date=parsed.server_date,
             sent_at=sent_at,
-            retry_after=None
-            if retry_text is None
-            else parse_retry_after(retry_text, now=server_now),
+            retry_after=parsed.retry_after,
         )
 
     def _status_error(self, response: RawResponse) -> APIStatusError:

@@ -27,9 +27,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "RateLimitHeaders",
+    "ResponseHeaders",
     "parse_date",
     "parse_rate_limit_headers",
     "parse_reset",
+    "parse_response_headers",
     "parse_retry_after",
 ]
 
@@ -51,6 +53,40 @@ class RateLimitHeaders:
     remaining: int | None
     reset: float | None
     reset_jitter: float = 0.0
+
+
+@attrs.frozen
+class ResponseHeaders:
+    """Rate-limit, ``Date`` and ``Retry-After`` values of one response.
+
+    ``server_date`` is the ``Date`` header in epoch seconds and
+    ``retry_after`` the ``Retry-After`` header in seconds, each ``None``
+    when missing or unreadable.
+    """
+
+    rate_limit: RateLimitHeaders | None
+    server_date: float | None
+    retry_after: float | None
+
+
+def parse_response_headers(
+    headers: Mapping[str, str], *, server_now: float
+) -> ResponseHeaders:
+    """Read the rate-limit, ``Date`` and ``Retry-After`` headers of a response.
+
+    Args:
+        headers: Response headers, looked up case-insensitively.
+        server_now: Epoch seconds on the server's clock, for a reset given as
+            seconds until the reset and a ``Retry-After`` given as a date.
+    """
+    get = headers.get
+    date_text = get("Date")
+    retry_text = get("Retry-After")
+    return ResponseHeaders(
+        parse_rate_limit_headers(headers, server_now=server_now),
+        None if date_text is None else _parse_http_date(date_text),
+        None if retry_text is None else parse_retry_after(retry_text, now=server_now),
+    )
 
 
 def parse_rate_limit_headers(

@@ -54,12 +54,11 @@ import attrs
 from aiolimiter import AsyncLimiter
 
 from ._clock import ServerClock
+from ._headers import RateLimitHeaders, parse_response_headers
 from ._models import RateLimit
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from ._headers import RateLimitHeaders
+    from collections.abc import Callable, Mapping
 
 __all__ = ["BudgetUnavailable", "LimiterStats", "Permit", "WindowLimiter"]
 
@@ -96,6 +95,17 @@ class LimiterStats:
     retries: int = 0
     waits: int = 0
     wait_seconds: float = 0.0
+
+
+@attrs.frozen
+class _Steady:
+    """Header texts of the latest response, and the values parsed from them."""
+
+    limit_text: str | None
+    reset_text: str | None
+    date_text: str | None
+    reset: float
+    server_date: float | None
 
 
 @attrs.define(eq=False)
@@ -164,6 +174,7 @@ class WindowLimiter:
         self._snapshot: RateLimit | None = None
         self._snapshot_values: tuple[int, int, float] | None = None
         self._wait_logged_until: float | None = None
+        self._steady: _Steady | None = None
 
     # -- public state -------------------------------------------------------
 
@@ -322,6 +333,19 @@ class WindowLimiter:
         now = self._now()
         if server_date is not None:
             self._server_clock.learn(server_date, sent_at)
+        self._finish_headers(
+            permit, headers, status=status, now=now, retry_after=retry_after
+        )
+
+    def _finish_headers(
+        self,
+        permit: Permit,
+        headers: RateLimitHeaders | None,
+        *,
+        status: int,
+        now: float,
+        retry_after: float | None,
+    ) -> None:
         if headers is None:
             self._note_missing_headers(status)
         else:
@@ -336,6 +360,119 @@ class WindowLimiter:
             self._consecutive_429 = 0
         if self._waiters or self._timer is not None:
             self._wake()
+
+    def _observe_response(
+        self,
+        permit: Permit,
+        headers: Mapping[str, str],
+        *,
+        status: int,
+        sent_at: float,
+    ) -> None:
+        """Settle a permit with the headers of the response to its request.
+
+        This has the effect of parsing the headers and calling
+        :meth:`observe`, at a lower cost for a response like the one before
+        it: one that repeats the ``Limit``, ``Reset`` and ``Date`` texts of a
+        window that the limiter already follows only lowers the remaining
+        budget and the skew estimate.
+        """
+        steady = self._steady
+        get = headers.get
+        if (
+            steady is not None
+            and status < 400
+            and not permit.settled
+            and self._rolled_at is None
+            and self._server_reset == steady.reset
+            and get("X-RateLimit-Reset") == steady.reset_text
+            and get("X-RateLimit-Limit") == steady.limit_text
+            and get("Date") == steady.date_text
+            and "Retry-After" not in headers
+            and self._observe_steady(
+                permit, steady, get("X-RateLimit-Remaining"), status, sent_at
+            )
+        ):
+            return
+        parsed = parse_response_headers(headers, server_now=self.server_now())
+        rate_limit = parsed.rate_limit
+        self.observe(
+            permit,
+            rate_limit,
+            status=status,
+            server_date=parsed.server_date,
+            sent_at=sent_at,
+            retry_after=parsed.retry_after,
+        )
+        self._steady = None
+        if (
+            status < 400
+            and rate_limit is not None
+            and rate_limit.reset is not None
+            # An absolute reset: a relative one moves with the clock.
+            and rate_limit.reset_jitter == 0.0
+            and parsed.retry_after is None
+            and self._rolled_at is None
+            and self._server_reset == rate_limit.reset
+        ):
+            self._steady = _Steady(
+                limit_text=get("X-RateLimit-Limit"),
+                reset_text=get("X-RateLimit-Reset"),
+                date_text=get("Date"),
+                reset=rate_limit.reset,
+                server_date=parsed.server_date,
+            )
+
+    def _observe_steady(
+        self,
+        permit: Permit,
+        steady: _Steady,
+        remaining_text: str | None,
+        status: int,
+        sent_at: float,
+    ) -> bool:
+        # The work of observe() for a response that repeats the window of the
+        # one before: same reset, same limit, no 429 and no assumed roll.
+        # Returns False, with nothing changed, when observe() must run.
+        if remaining_text is None:
+            return False
+        try:
+            remaining = int(remaining_text)
+        except ValueError:
+            return False
+        if remaining < 0:
+            return False
+
+        permit.settled = True
+        self._in_flight -= 1
+        now = self._now()
+        if steady.server_date is not None:
+            self._server_clock.learn(steady.server_date, sent_at)
+        server_now = self._server_clock.server_now()
+
+        reset = steady.reset
+        if self._clamp_reset(reset, server_now) != reset:
+            # The clock moved so far that the reset is out of bounds. The
+            # clamp warned; the rest of observe() decides.
+            self._steady = None
+            self._finish_headers(
+                permit,
+                RateLimitHeaders(self._limit, remaining, reset, 0.0),
+                status=status,
+                now=now,
+                retry_after=None,
+            )
+            return True
+
+        self._reset_at = now + (reset - server_now)
+        if self._remaining is None or remaining < self._remaining:
+            self._remaining = remaining
+        self._snapshot_values = (self._limit, remaining, self._reset_at)
+        self._snapshot = None
+        self._consecutive_429 = 0
+        if self._waiters or self._timer is not None:
+            self._wake()
+        return True
 
     def _settle(self, permit: Permit) -> bool:
         if permit.settled:
