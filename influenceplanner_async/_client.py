@@ -54,6 +54,7 @@ from ._transport import (
     check_ssl_context,
     default_ssl_context,
     send_once,
+    wire_timeout,
 )
 from ._validation import MAX_PAGE_SIZE, check_page_args, check_schedule_args
 from ._version import __version__
@@ -163,6 +164,7 @@ class Client:
         )
         self._max_response_size = check_max_response_size(max_response_size)
         self._timeout = timeout or Timeout()
+        self._wire_timeout = wire_timeout(self._timeout)
         self._retry = retry or RetryPolicy()
         self._max_wait = (
             None
@@ -777,7 +779,7 @@ class Client:
                         method,
                         url,
                         headers=self._request_headers,
-                        timeouts=self._timeout,
+                        wire_timeouts=self._wire_timeout,
                         params=params,
                         json_body=json_body,
                         ssl_context=self._ssl_context,

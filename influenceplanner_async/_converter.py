@@ -314,9 +314,9 @@ def _build_members(results: list[Any]) -> tuple[NetworkMember, ...]:
 def _adopt_members(results: list[Any]) -> tuple[NetworkMember, ...]:
     # The typed decoder's member objects contain exactly the eight fields with
     # every value converted, so they become the instance dicts as they are.
-    members = list(map(_new_object, repeat(NetworkMember, len(results))))
+    members = tuple(map(_new_object, repeat(NetworkMember, len(results))))
     _consume(map(_set_attribute, members, repeat("__dict__"), results))
-    return tuple(members)
+    return members
 
 
 def _wire_types(count: int) -> list[type]:

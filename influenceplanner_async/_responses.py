@@ -29,7 +29,9 @@ T = TypeVar("T")
 _EXCERPT_LENGTH = 200
 
 
-@attrs.frozen
+# Not frozen: one is built per response, and a frozen class's __init__ costs
+# twice as much. Nothing changes a response after it is built.
+@attrs.define
 class RawResponse:
     """Status, headers and body of one response, read in full."""
 

@@ -46,6 +46,7 @@ __all__ = [
     "make_ssl_context",
     "send_once",
     "translate_transport_error",
+    "wire_timeout",
 ]
 
 logger = logging.getLogger("influenceplanner_async.http")
@@ -172,7 +173,7 @@ async def send_once(
     url: str,
     *,
     headers: dict[str, str] | None,
-    timeouts: Timeout,
+    wire_timeouts: aiohttp.ClientTimeout,
     params: dict[str, str] | None,
     json_body: dict[str, Any] | None,
     ssl_context: ssl.SSLContext,
@@ -196,7 +197,7 @@ async def send_once(
             params=params,
             json=json_body,
             headers=headers,
-            timeout=_wire_timeout(timeouts),
+            timeout=wire_timeouts,
             allow_redirects=False,
             ssl=ssl_context,
         ) as response:
@@ -235,10 +236,8 @@ async def send_once(
     return RawResponse(status, response_headers, body, method, url)
 
 
-@functools.lru_cache(maxsize=8)
-def _wire_timeout(timeouts: Timeout) -> aiohttp.ClientTimeout:
-    # A client sends every request with the same Timeout, so the aiohttp
-    # object is built once.
+def wire_timeout(timeouts: Timeout) -> aiohttp.ClientTimeout:
+    """Build the aiohttp timeout for ``timeouts``, which a client builds once."""
     return aiohttp.ClientTimeout(
         total=None, sock_connect=timeouts.connect, sock_read=timeouts.read
     )
