@@ -96,8 +96,10 @@ class Client:
         base_url: Root of the API, including the version path. It must use
             https unless its host is loopback (127.0.0.0/8, ::1, localhost).
         session: An ``aiohttp.ClientSession`` to send requests with. The client
-            uses it as is and never closes it. Without one, the client opens
-            its own on first use and closes it in :meth:`aclose`.
+            uses it as is and never closes it, except that it reads error
+            statuses itself whatever the session's ``raise_for_status``. The
+            session must not set ``auth``. Without one, the client opens its
+            own on first use and closes it in :meth:`aclose`.
         timeout: Network timeouts; they exclude time spent waiting for budget.
         retry: Default retry policy; each call may override it.
         max_wait: Default cap in seconds on the time one call may spend
@@ -182,6 +184,13 @@ class Client:
         # sends them as its defaults, which aiohttp merges at less cost.
         self._request_headers: dict[str, str] | None = self._headers
         self._trace_configs = trace_configs
+        if session is not None and session.auth is not None:
+            raise ValidationError(
+                "session",
+                "<session with auth>",
+                "must not set auth, because the client sends its own "
+                "Authorization header; create the session without auth",
+            )
         self._session = session
         self._owns_session = session is None
         self._loop: asyncio.AbstractEventLoop | None = None

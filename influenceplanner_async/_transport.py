@@ -199,6 +199,9 @@ async def send_once(
             headers=headers,
             timeout=wire_timeouts,
             allow_redirects=False,
+            # A caller's session may raise for error statuses. The client reads
+            # them itself, for the limiter and the typed errors.
+            raise_for_status=False,
             ssl=ssl_context,
         ) as response:
             status = response.status

@@ -8,7 +8,15 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 import pytest
 
-from influenceplanner_async import Client, ClientStateError, WindowLimiter
+from influenceplanner_async import (
+    Client,
+    ClientStateError,
+    RateLimitError,
+    RetryPolicy,
+    ServerError,
+    ValidationError,
+    WindowLimiter,
+)
 from influenceplanner_async.testing import (
     ThreadedFakeAPI,
     faults,
@@ -71,6 +79,45 @@ async def test_caller_session_stays_open(fake_server: FakeServer) -> None:
     assert sent["Authorization"] == AUTHORIZATION
     assert sent["Accept"] == "application/json"
     assert sent["User-Agent"].startswith("influenceplanner-async/")
+
+
+async def test_raising_session_keeps_typed_errors(fake_server: FakeServer) -> None:
+    """A caller session that raises for error statuses still yields typed errors."""
+    no_retry = RetryPolicy(max_attempts=1, max_rate_limit_retries=0)
+    async with aiohttp.ClientSession(raise_for_status=True) as session:
+        client = Client(
+            USERNAME,
+            API_KEY,
+            base_url=fake_server.base_url,
+            session=session,
+            retry=no_retry,
+        )
+        fake_server.api.faults.push(faults.status(503))
+        with pytest.raises(ServerError):
+            await client.list_members(limit=1)
+
+        fake_server.api.faults.push(faults.rate_limited(retry_after=1))
+        with pytest.raises(RateLimitError) as caught:
+            await client.list_members(limit=1)
+
+        assert caught.value.retry_after == 1.0
+        assert client.stats.responses_429 == 1
+        assert client.rate_limit is not None
+        await client.aclose()
+
+
+# aiohttp 3.14 deprecates BasicAuth and the auth argument, which still work.
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+async def test_session_with_auth_rejected(fake_server: FakeServer) -> None:
+    """A caller session with its own auth raises ValidationError, sending nothing."""
+    auth = aiohttp.BasicAuth(USERNAME, API_KEY)
+    async with aiohttp.ClientSession(auth=auth) as session:
+        with pytest.raises(ValidationError) as caught:
+            Client(USERNAME, API_KEY, base_url=fake_server.base_url, session=session)
+
+    assert caught.value.argument == "session"
+    assert API_KEY not in str(caught.value)
+    assert not fake_server.api.requests
 
 
 async def test_use_after_close_raises(
