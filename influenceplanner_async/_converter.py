@@ -14,7 +14,7 @@ from collections import deque
 from datetime import UTC, datetime, timedelta
 from itertools import chain, repeat
 from operator import attrgetter, itemgetter, setitem
-from typing import TYPE_CHECKING, Any, TypeVar, get_args, get_origin
+from typing import TYPE_CHECKING, Any, TypeVar, cast, get_args, get_origin
 
 import cattrs
 from cattrs.cols import homogenous_tuple_structure_factory
@@ -235,11 +235,13 @@ _get_member_fields = itemgetter(*_MEMBER_KEYS)
 _get_status = itemgetter("status")
 _get_updated_at = itemgetter("updated_at")
 _get_tzinfo = attrgetter("tzinfo")
-# A timestamp with a fraction longer than six digits is longer than this:
-# "2025-07-01T22:24:44.1234567Z" has 28 characters.
-_LONGEST_EXACT_TIMESTAMP = 27
-# Fraction digits after the sixth, in the seconds of a time of day.
-_SUBMICROSECOND_DIGITS = re.compile(r"(?<=:\d\d[.,]\d{6})\d+")
+# A timestamp with a fraction longer than six digits and an offset is longer
+# than this: "20250701T222444.1234567Z" has 24 characters.
+_LONGEST_EXACT_TIMESTAMP = 23
+_LONG_FRACTION = re.compile(r"[.,][0-9]{7}")
+# Fraction digits after the sixth, in the seconds of a time of day. ASCII
+# digits only, as in RFC 3339.
+_SUBMICROSECOND_DIGITS = re.compile(r"(?<=[0-9]{2}[.,][0-9]{6})[0-9]+")
 _ONE_MICROSECOND = timedelta(microseconds=1)
 _MEMBER_WIRE_TYPES = (int, str, str, str, str, str, int, str)
 # The expected JSON types of a whole page, field after field, member after
@@ -283,7 +285,9 @@ def _build_members(results: list[Any]) -> tuple[NetworkMember, ...]:
         # a lowercase "z" and raises with the failing value otherwise.
         moments = list(map(_parse_timestamp, texts))
     else:
-        if max(map(len, texts)) > _LONGEST_EXACT_TIMESTAMP:
+        if max(map(len, texts)) > _LONGEST_EXACT_TIMESTAMP and _LONG_FRACTION.search(
+            " ".join(texts)
+        ):
             # fromisoformat cuts digits past the microsecond, and these round.
             moments = list(map(_parse_timestamp, texts))
     if None in map(_get_tzinfo, moments):
@@ -292,7 +296,9 @@ def _build_members(results: list[Any]) -> tuple[NetworkMember, ...]:
     texts = list(map(_get_status, results))
     statuses = map(_STATUS_BY_VALUE.get, texts, texts)
     members = list(map(_new_object, repeat(NetworkMember, count)))
-    if set(map(len, results)) == {len(_MEMBER_KEYS)}:
+    # Every member contains the eight fields (the type check read them), so
+    # the sum of the sizes shows whether any contains more.
+    if sum(map(len, results)) == count * len(_MEMBER_KEYS):
         # The decoded objects contain exactly the member's fields, and this page
         # owns them: they become the members' instance dicts once the two
         # converted values are in place.
@@ -335,10 +341,14 @@ def _parse_timestamp(text: str) -> datetime:
         candidate = candidate[: extra.start()] + candidate[extra.end() :]
     try:
         moment = datetime.fromisoformat(candidate)
-        if extra is not None and extra.group()[0] >= "5":
-            moment += _ONE_MICROSECOND
-    except (ValueError, OverflowError):
+    except ValueError:
         moment = None
+    if moment is not None and extra is not None and extra.group()[0] >= "5":
+        try:
+            moment += _ONE_MICROSECOND
+        except OverflowError:
+            msg = f"expected a timestamp before year 10000, got {_describe(text)}"
+            raise ValueError(msg) from None
     if moment is None or moment.tzinfo is None:
         msg = f"expected an ISO 8601 timestamp with a UTC offset, got {_describe(text)}"
         raise ValueError(msg)
@@ -405,6 +415,9 @@ def structure_response(data: Any, model: type[T]) -> T:
             the first field that failed, such as ``$.results[3].followers``.
     """
     try:
+        if model is MemberPage:
+            # The listing's hook, without the converter's dispatch.
+            return cast("T", _structure_page_fast(data, model))
         return _FAST.structure(data, model)
     except Exception as fast_error:
         path, reason = _locate_error(data, model, fast_error)

@@ -145,6 +145,16 @@ def test_member_timestamp_keeps_offset() -> None:
             datetime(2025, 7, 1, 22, 24, 44, 1, tzinfo=UTC),
             id="lowercase t and z",
         ),
+        pytest.param(
+            "20250701T222444.9999999Z",
+            datetime(2025, 7, 1, 22, 24, 45, tzinfo=UTC),
+            id="basic format",
+        ),
+        pytest.param(
+            "2025-07-01T22:24:44.123456\u0665Z",
+            datetime(2025, 7, 1, 22, 24, 44, 123456, tzinfo=UTC),
+            id="non-ASCII digit does not round",
+        ),
     ],
 )
 def test_member_timestamp_rounds_to_microseconds(text: str, expected: datetime) -> None:
@@ -154,6 +164,17 @@ def test_member_timestamp_rounds_to_microseconds(text: str, expected: datetime) 
     page = structure_response(data, MemberPage)
 
     assert page.results[0].updated_at == expected
+
+
+def test_timestamp_rounding_past_9999_named() -> None:
+    data = members_example()
+    data["results"][0]["updated_at"] = "9999-12-31T23:59:59.9999995Z"
+
+    with pytest.raises(ResponseDecodeError) as caught:
+        structure_response(data, MemberPage)
+
+    assert caught.value.path == "$.results[0].updated_at"
+    assert "before year 10000" in str(caught.value)
 
 
 def test_schedule_example_decodes() -> None:
