@@ -243,6 +243,8 @@ _LONG_FRACTION = re.compile(r"[.,][0-9]{7}")
 # digits only, as in RFC 3339.
 _SUBMICROSECOND_DIGITS = re.compile(r"(?<=[0-9]{2}[.,][0-9]{6})[0-9]+")
 _ONE_MICROSECOND = timedelta(microseconds=1)
+# A sign after the date, which is at least eight characters, starts the offset.
+_OFFSET_SIGNS = frozenset("+-")
 _MEMBER_WIRE_TYPES = (int, str, str, str, str, str, int, str)
 # The expected JSON types of a whole page, field after field, member after
 # member, prebuilt for pages up to the API's largest.
@@ -337,8 +339,12 @@ def _parse_timestamp(text: str) -> datetime:
     # digits past the microsecond, which it cuts and this rounds half up.
     candidate = text[:-1] + "Z" if text[-1:] == "z" and text[-2:-1].isdigit() else text
     extra = _SUBMICROSECOND_DIGITS.search(candidate)
-    if extra is not None:
+    if extra is not None and _OFFSET_SIGNS.isdisjoint(candidate[8 : extra.start()]):
         candidate = candidate[: extra.start()] + candidate[extra.end() :]
+    else:
+        # No fraction, or one in the seconds of the UTC offset, which the time
+        # of day is not rounded for.
+        extra = None
     try:
         moment = datetime.fromisoformat(candidate)
     except ValueError:

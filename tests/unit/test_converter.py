@@ -151,6 +151,11 @@ def test_member_timestamp_keeps_offset() -> None:
             id="basic format",
         ),
         pytest.param(
+            "2025-07-01T22:24:44+05:30:15.1234567",
+            datetime(2025, 7, 1, 16, 54, 28, 876544, tzinfo=UTC),
+            id="offset fraction does not round the time",
+        ),
+        pytest.param(
             "2025-07-01T22:24:44.123456\u0665Z",
             datetime(2025, 7, 1, 22, 24, 44, 123456, tzinfo=UTC),
             id="non-ASCII digit does not round",
