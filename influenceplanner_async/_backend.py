@@ -11,12 +11,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
+from ._headers import ResponseHeaders, parse_response_headers
+
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from ._headers import RateLimitHeaders
     from ._models import RateLimit
     from ._ratelimit import LimiterStats
 
-__all__ = ["PermitT", "RateLimiterBackend"]
+__all__ = ["PermitT", "RateLimiterBackend", "observe_response"]
 
 PermitT = TypeVar("PermitT")
 
@@ -102,3 +106,27 @@ class RateLimiterBackend(Protocol[PermitT]):
                 then counted it against the window.
         """
         ...
+
+
+def observe_response(
+    backend: RateLimiterBackend[PermitT],
+    permit: PermitT,
+    headers: Mapping[str, str],
+    *,
+    status: int,
+    sent_at: float,
+) -> ResponseHeaders:
+    """Parse a response's headers, settle ``permit`` with them, and return them."""
+    # A reset given as seconds until the boundary counts from the moment the
+    # server responded. The backend's estimate of the server's clock is finer
+    # than the whole seconds of Date.
+    parsed = parse_response_headers(headers, server_now=backend.server_now())
+    backend.observe(
+        permit,
+        parsed.rate_limit,
+        status=status,
+        server_date=parsed.server_date,
+        sent_at=sent_at,
+        retry_after=parsed.retry_after,
+    )
+    return parsed

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 import aiohttp
 
 from ._auth import Credentials
+from ._backend import observe_response
 from ._bulk import DEFAULT_BULK_CONCURRENCY, BulkProgress, BulkReport, run_schedule_bulk
 from ._cache import CacheStats, MemberCache, check_cache_ttl, open_page_cache
 from ._config import DEFAULT_BASE_URL, RetryPolicy, Timeout, check_seconds
@@ -27,7 +28,7 @@ from ._errors import (
     ValidationError,
 )
 from ._estimate import ScanEstimate, estimate_scan_cost
-from ._headers import parse_response_headers, parse_retry_after
+from ._headers import parse_retry_after
 from ._models import (
     ActionType,
     MemberPage,
@@ -838,21 +839,14 @@ class Client:
                 status=response.status,
                 sent_at=sent_at,
             )
-            return
-        # A reset given as seconds until the boundary counts from the moment
-        # the server responded. The limiter's estimate of the server's clock
-        # is finer than the whole seconds of Date.
-        parsed = parse_response_headers(
-            response.headers, server_now=limiter.server_now()
-        )
-        limiter.observe(
-            permit,
-            parsed.rate_limit,
-            status=response.status,
-            server_date=parsed.server_date,
-            sent_at=sent_at,
-            retry_after=parsed.retry_after,
-        )
+        else:
+            observe_response(
+                limiter,
+                permit,
+                response.headers,
+                status=response.status,
+                sent_at=sent_at,
+            )
 
     def _status_error(self, response: RawResponse) -> APIStatusError:
         retry_after = parse_retry_after(

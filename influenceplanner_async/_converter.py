@@ -237,7 +237,7 @@ _get_updated_at = itemgetter("updated_at")
 _get_tzinfo = attrgetter("tzinfo")
 # A timestamp with a fraction longer than six digits and an offset is longer
 # than this: "20250701T222444.1234567Z" has 24 characters.
-_LONGEST_EXACT_TIMESTAMP = 23
+_MAX_UNROUNDED_LENGTH = 23
 _LONG_FRACTION = re.compile(r"[.,][0-9]{7}")
 # Fraction digits after the sixth, in the seconds of a time of day. ASCII
 # digits only, as in RFC 3339.
@@ -279,19 +279,19 @@ def _build_members(results: list[Any]) -> tuple[NetworkMember, ...]:
     count = len(results)
     if not count:
         return ()
-    texts = list(map(_get_updated_at, results))
+    stamps = list(map(_get_updated_at, results))
     try:
-        moments = list(map(datetime.fromisoformat, texts))
+        moments = list(map(datetime.fromisoformat, stamps))
     except ValueError:
         # A form that fromisoformat rejects: parse one by one, which accepts
         # a lowercase "z" and raises with the failing value otherwise.
-        moments = list(map(_parse_timestamp, texts))
+        moments = list(map(_parse_timestamp, stamps))
     else:
-        if max(map(len, texts)) > _LONGEST_EXACT_TIMESTAMP and _LONG_FRACTION.search(
-            " ".join(texts)
+        if max(map(len, stamps)) > _MAX_UNROUNDED_LENGTH and _LONG_FRACTION.search(
+            " ".join(stamps)
         ):
             # fromisoformat cuts digits past the microsecond, and these round.
-            moments = list(map(_parse_timestamp, texts))
+            moments = list(map(_parse_timestamp, stamps))
     if None in map(_get_tzinfo, moments):
         msg = "expected timestamps with a UTC offset"
         raise ValueError(msg)

@@ -80,12 +80,10 @@ def parse_response_headers(
             seconds until the reset and a ``Retry-After`` given as a date.
     """
     get = headers.get
-    date_text = get("Date")
-    retry_text = get("Retry-After")
     return ResponseHeaders(
         parse_rate_limit_headers(headers, server_now=server_now),
-        None if date_text is None else _parse_http_date(date_text),
-        None if retry_text is None else parse_retry_after(retry_text, now=server_now),
+        parse_date(get("Date")),
+        parse_retry_after(get("Retry-After"), now=server_now),
     )
 
 

@@ -251,12 +251,7 @@ class _PageStream:
             self._scan._rereads += 1
             return None
         overlap = self._overlap if self._is_overlapping(offset) else 0
-        scan = self._scan
-        if scan._total_elements == page.total_elements:
-            scan._total_pages = page.total_pages
-            self._step_back_pages = 1
-        else:
-            self._note_total(page)
+        self._note_total(page)
         fresh, positions = self._dedupe(offset, page.results)
         end = offset + len(page.results)
         if fresh:

@@ -53,8 +53,9 @@ from typing import TYPE_CHECKING
 import attrs
 from aiolimiter import AsyncLimiter
 
+from ._backend import observe_response
 from ._clock import ServerClock
-from ._headers import RateLimitHeaders, parse_response_headers
+from ._headers import RateLimitHeaders
 from ._models import RateLimit
 
 if TYPE_CHECKING:
@@ -394,16 +395,8 @@ class WindowLimiter:
             )
         ):
             return
-        parsed = parse_response_headers(headers, server_now=self.server_now())
+        parsed = observe_response(self, permit, headers, status=status, sent_at=sent_at)
         rate_limit = parsed.rate_limit
-        self.observe(
-            permit,
-            rate_limit,
-            status=status,
-            server_date=parsed.server_date,
-            sent_at=sent_at,
-            retry_after=parsed.retry_after,
-        )
         self._steady = None
         if (
             status < 400
@@ -465,10 +458,7 @@ class WindowLimiter:
             return True
 
         self._reset_at = now + (reset - server_now)
-        if self._remaining is None or remaining < self._remaining:
-            self._remaining = remaining
-        self._snapshot_values = (self._limit, remaining, self._reset_at)
-        self._snapshot = None
+        self._lower_remaining(remaining)
         self._consecutive_429 = 0
         if self._waiters or self._timer is not None:
             self._wake()
@@ -522,15 +512,18 @@ class WindowLimiter:
             self._server_reset = max(self._server_reset, reset_at)
             if self._rolled_at is None:
                 self._reset_at = now + (self._server_reset - server_now)
-        remaining = headers.remaining
-        if remaining is not None:
-            if self._remaining is None or remaining < self._remaining:
-                self._remaining = remaining
-            if self._reset_at is not None:
-                # The RateLimit object is built when read, not on every response.
-                self._snapshot_values = (self._limit, remaining, self._reset_at)
-                self._snapshot = None
+        if headers.remaining is not None:
+            self._lower_remaining(headers.remaining)
         return rolled and window_state == "new"
+
+    def _lower_remaining(self, remaining: int) -> None:
+        # The lowest Remaining of the window is the budget left.
+        if self._remaining is None or remaining < self._remaining:
+            self._remaining = remaining
+        if self._reset_at is not None:
+            # The RateLimit object is built when read, not on every response.
+            self._snapshot_values = (self._limit, remaining, self._reset_at)
+            self._snapshot = None
 
     def _classify(self, reset_at: float | None) -> str:
         # Resets within the tolerance are one window. Absolute timestamps

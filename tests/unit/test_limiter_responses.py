@@ -1,4 +1,4 @@
-"""WindowLimiter._observe_response against parsing the headers and observe().
+"""WindowLimiter._observe_response against the general observe_response().
 
 ``_observe_response`` skips the window bookkeeping for a response that
 repeats the header texts of the one before. Two limiters on one virtual clock
@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from influenceplanner_async._headers import parse_response_headers
+from influenceplanner_async._backend import observe_response
 from influenceplanner_async._ratelimit import Permit, WindowLimiter
 
 EPOCH0 = 1_800_000_000.0
@@ -191,16 +191,12 @@ def assert_same_states(steps: list[Response]) -> None:
                 fast._observe_response(
                     fast_permit, headers, status=step.status, sent_at=sent_at
                 )
-                parsed = parse_response_headers(
-                    headers, server_now=reference.server_now()
-                )
-                reference.observe(
+                observe_response(
+                    reference,
                     reference_permit,
-                    parsed.rate_limit,
+                    headers,
                     status=step.status,
-                    server_date=parsed.server_date,
                     sent_at=sent_at,
-                    retry_after=parsed.retry_after,
                 )
             assert state(fast) == state(reference)
     finally:
